@@ -1,0 +1,131 @@
+"""`pos`: the headless terminal. The same engine as the touchscreen, one command per counter action."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+from app import logs
+from app.cli import commands
+from app.cli.io import Output
+from app.config import ConfigError, Settings, load_settings
+from app.domain.money import AmountError
+from app.journal.store import JournalError
+from app.services.errors import PosError
+from app.sim.issuers import IssuerKeysError
+
+log = logging.getLogger("app.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
+def _trace(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 10**9:
+        raise argparse.ArgumentTypeError(f"not a voucher (trace) number: {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="pos", description="KioskPOS headless terminal. Without --config: demo mode.")
+    p.add_argument("--config", type=Path, help="terminal configuration (TOML); default: demo mode")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    def card_options(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument("--card", metavar="PROFILE", help="test card to present (see: pos cards)")
+        cmd.add_argument("--entry", choices=("chip", "contactless", "swipe"), help="how the card is presented")
+
+    sub.add_parser("setup", help="first run: choose the supervisor password")
+    op = sub.add_parser("operator", help="add, remove or re-PIN operators (supervisor)")
+    op_sub = op.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    op_sub.add_parser("add", help="add an operator").add_argument("id")
+    op_sub.add_parser("remove", help="remove an operator").add_argument("id")
+    passwd = op_sub.add_parser("passwd", help="change a PIN (own PIN, or --by-supervisor to reset)")
+    passwd.add_argument("id")
+    passwd.add_argument("--by-supervisor", action="store_true", help="authorise with the supervisor password")
+    op_sub.add_parser("list", help="list operators")
+    signin = sub.add_parser("signin", help="签到: operator sign-in and host sign-on")
+    signin.add_argument("--operator", required=True, metavar="ID")
+    sub.add_parser("signout", help="签退")
+    for name, helptext in (("sale", "消费"), ("preauth", "预授权")):
+        cmd = sub.add_parser(name, help=helptext)
+        cmd.add_argument("amount")
+        card_options(cmd)
+    card_options(sub.add_parser("balance", help="余额查询"))
+    void = sub.add_parser("void", help="撤销 (same batch; supervisor)")
+    void.add_argument("trace", type=_trace)
+    refund = sub.add_parser("refund", help="退货 (earlier batch; supervisor; the original card)")
+    refund.add_argument("trace", type=_trace)
+    refund.add_argument("amount")
+    card_options(refund)
+    complete = sub.add_parser("complete", help="预授权完成")
+    complete.add_argument("trace", type=_trace)
+    complete.add_argument("amount")
+    sub.add_parser("preauth-void", help="预授权撤销 (supervisor)").add_argument("trace", type=_trace)
+    sub.add_parser("settle", help="结算: end of day")
+    journal = sub.add_parser("journal", help="look up transactions")
+    journal.add_argument("--trace", type=_trace)
+    journal.add_argument("--date", metavar="YYYY-MM-DD")
+    journal.add_argument("--amount")
+    journal.add_argument("--batch", type=_trace)
+    journal.add_argument("--limit", type=int, default=20)
+    reprint = sub.add_parser("reprint", help="重打印: last slip or by voucher number")
+    reprint.add_argument("trace", nargs="?", type=_trace)
+    reprint.add_argument("--settlement", action="store_true", help="reprint the last settlement slip")
+    sub.add_parser("recover", help="resolve anything left in flight (reversals, settlement)")
+    sub.add_parser("status", help="who is signed in, batch, anything in flight")
+    sub.add_parser("cards", help="the test cards and magic amounts")
+    sim = sub.add_parser("acquirer-sim", help="run the acquirer simulator (HTTPS, mutual TLS, 127.0.0.1)")
+    sim.add_argument("--data-dir", type=Path, required=True)
+    sim.add_argument("--port", type=int, default=0)
+    sim.add_argument("--issuer-keys", type=Path, metavar="FILE")
+    sim.add_argument("--read-timeout", type=float, default=5.0, help="read timeout written into terminal.toml")
+    sim.add_argument("--late-seconds", type=float, help="how late .98 answers (default: read timeout + 3)")
+    sub.add_parser("demo", help="a guided counter day in demo mode")
+    return p
+
+
+@contextmanager
+def _settings(config: Path | None) -> Iterator[Settings]:
+    if config is not None:
+        yield load_settings(config)
+        return
+    from app.demo import demo_settings
+
+    with demo_settings() as settings:
+        yield settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Output(args.json)
+    logs.configure("WARNING", None, console_level=logging.CRITICAL)  # until the configuration names a log file
+    handler: Callable[..., int] = commands.HANDLERS[args.command]
+    try:
+        if args.command in commands.NO_TERMINAL:
+            return handler(args, out)
+        with _settings(args.config) as settings:
+            logs.configure(settings.log_level, settings.log_path, console_level=logging.CRITICAL)
+            return handler(args, out, settings)
+    except (PosError, ConfigError, JournalError, IssuerKeysError, AmountError) as exc:
+        out.error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        out.error("interrupted")
+        return 130
+    except Exception as exc:
+        log.exception("internal error in %s", args.command)
+        out.error(f"internal error ({type(exc).__name__}); details are in the log")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+"""The terminal's configuration: one TOML file, every key checked at start.
+
+A bad value stops the start with one line that names the file, the key and what it should be. Relative paths
+are relative to the configuration file. docs/configuration.md lists every key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.domain.money import AmountError, Currency, Money, currency
+from app.host.client import AcquirerSettings, Identity
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be used. str() is the one line to show."""
+
+
+@dataclass(frozen=True)
+class TerminalSettings:
+    terminal_id: str
+    merchant_id: str
+    merchant_name: str
+    currency: Currency
+    country_numeric: int
+    data_dir: Path
+    training: bool
+
+    @property
+    def identity(self) -> Identity:
+        return Identity(self.terminal_id, self.merchant_id)
+
+
+@dataclass(frozen=True)
+class Secrets:
+    master_key: bytes
+    token_secret: bytes
+
+    def __repr__(self) -> str:
+        return "Secrets(<hidden>)"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_amount: Money
+    refund_window_days: int
+    preauth_validity_days: int
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    source: str
+    default_profile: str
+    default_entry: str
+    contactless_limit: Money
+    contactless_cvm_limit: Money
+    pin_entry: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    path: Path
+    terminal: TerminalSettings
+    acquirer: AcquirerSettings
+    secrets: Secrets
+    limits: Limits
+    cards: CardSettings
+    seed_demo_accounts: bool
+    log_level: str
+
+    @property
+    def journal_path(self) -> Path:
+        return self.terminal.data_dir / "journal.sqlite"
+
+    @property
+    def log_path(self) -> Path:
+        return self.terminal.data_dir / "pos.log"
+
+
+_MISSING = object()
+Parser = Callable[[Any], Any]
+
+
+class _Reader:
+    """Takes keys out of one [section], checking each; whatever is left over is a typo and is refused."""
+
+    def __init__(self, path: Path, data: dict[str, Any], section: str) -> None:
+        self.path, self.section = path, section
+        raw = data.get(section, {})
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        self.values = dict(raw)
+
+    def get(self, key: str, parse: Parser, default: Any = _MISSING) -> Any:
+        if key not in self.values:
+            if default is _MISSING:
+                raise ConfigError(f"{self.path}: [{self.section}] {key} is required")
+            return default
+        value = self.values.pop(key)
+        try:
+            return parse(value)
+        except (ValueError, TypeError, AmountError) as exc:
+            raise ConfigError(f"{self.path}: [{self.section}] {key}: {exc} (got {value!r})") from None
+
+    def done(self) -> None:
+        if self.values:
+            raise ConfigError(f"{self.path}: [{self.section}] has an unknown key {sorted(self.values)[0]!r}")
+
+
+def _text(pattern: str, what: str) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return parse
+
+
+def _integer(low: int, high: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float) -> Parser:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ValueError(f"must be a number from {low:g} to {high:g}")
+        return float(value)
+
+    return parse
+
+
+def _boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _choice(*options: str) -> Parser:
+    def parse(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return str(value)
+
+    return parse
+
+
+def _path(base: Path, must_exist: bool) -> Parser:
+    def parse(value: Any) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ValueError("must be a path")
+        path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
+        if must_exist and not path.is_file():
+            raise ValueError("no such file")
+        return path
+
+    return parse
+
+
+def _money(cur: Currency) -> Parser:
+    def parse(value: Any) -> Money:
+        if not isinstance(value, str):
+            raise ValueError(f'must be an amount in quotes, like "{Money(123456, cur).format()}"')
+        return Money.parse(value, cur)
+
+    return parse
+
+
+def _hex_secret(base: Path, min_bytes: int, sizes: tuple[int, ...] | None = None) -> Parser:
+    def parse(value: Any) -> bytes:
+        path = _path(base, must_exist=True)(value)
+        try:
+            text = path.read_text(encoding="ascii").strip()
+            key = bytes.fromhex(text)
+        except (OSError, UnicodeDecodeError):
+            raise ValueError("cannot read the key file") from None
+        except ValueError:
+            raise ValueError("the key file must hold hex digits") from None
+        if len(key) < min_bytes or (sizes and len(key) not in sizes):
+            raise ValueError(f"the key file holds a key of the wrong length ({len(key)} bytes)")
+        return key
+
+    return parse
+
+
+SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "operators", "logging")
+
+
+def load_settings(path: Path) -> Settings:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown section [{sorted(unknown)[0]}]")
+    base = path.parent.resolve()
+
+    t = _Reader(path, data, "terminal")
+    cur = t.get("currency", lambda v: currency(_text(r"[A-Za-z]{3}", "a currency code like CNY")(v)), None)
+    if cur is None:
+        raise ConfigError(f"{path}: [terminal] currency is required")
+    terminal = TerminalSettings(
+        terminal_id=t.get("terminal_id", _text(r"[0-9A-Z]{8}", "8 capital letters or digits")),
+        merchant_id=t.get("merchant_id", _text(r"[0-9A-Z]{15}", "15 capital letters or digits")),
+        merchant_name=t.get("merchant_name", _text(r".{1,40}", "1 to 40 characters")),
+        currency=cur,
+        country_numeric=t.get("country", _integer(1, 999), 156),
+        data_dir=t.get("data_dir", _path(base, must_exist=False)),
+        training=t.get("training", _boolean, False),
+    )
+    t.done()
+
+    a = _Reader(path, data, "acquirer")
+    acquirer = AcquirerSettings(
+        url=a.get("url", _text(r"https://[^\s/]+(:\d+)?(/\S*)?", "an https:// address")),
+        ca_file=a.get("ca_file", _path(base, must_exist=True)),
+        client_cert=a.get("client_cert", _path(base, must_exist=True)),
+        client_key=a.get("client_key", _path(base, must_exist=True)),
+        connect_timeout_s=a.get("connect_timeout_s", _number(0.5, 60), 5.0),
+        read_timeout_s=a.get("read_timeout_s", _number(0.5, 120), 15.0),
+        retries=a.get("retries", _integer(0, 5), 1),
+    )
+    a.done()
+
+    s = _Reader(path, data, "secrets")
+    secrets = Secrets(
+        master_key=s.get("master_key_file", _hex_secret(base, 16, (16, 24, 32))),
+        token_secret=s.get("token_secret_file", _hex_secret(base, 32)),
+    )
+    s.done()
+
+    lim = _Reader(path, data, "limits")
+    limits = Limits(
+        max_amount=lim.get("max_amount", _money(cur), Money(50_000 * 10**cur.exponent, cur)),
+        refund_window_days=lim.get("refund_window_days", _integer(1, 3650), 180),
+        preauth_validity_days=lim.get("preauth_validity_days", _integer(1, 365), 30),
+    )
+    lim.done()
+
+    c = _Reader(path, data, "cards")
+    cards = CardSettings(
+        source=c.get("source", _choice("simulated"), "simulated"),
+        default_profile=c.get("default_profile", _text(r"[a-z0-9-]{1,40}", "a test card name"), "visa-credit"),
+        default_entry=c.get("default_entry", _choice("chip", "contactless", "swipe"), "chip"),
+        contactless_limit=c.get("contactless_limit", _money(cur), Money(5_000 * 10**cur.exponent, cur)),
+        contactless_cvm_limit=c.get("contactless_cvm_limit", _money(cur), Money(1_000 * 10**cur.exponent, cur)),
+        pin_entry=c.get("pin_entry", _choice("simulated", "console"), "simulated"),
+    )
+    c.done()
+
+    o = _Reader(path, data, "operators")
+    seed = o.get("seed_demo_accounts", _boolean, False)
+    o.done()
+
+    lg = _Reader(path, data, "logging")
+    level = lg.get("level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+    lg.done()
+
+    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, seed, level)

@@ -1,0 +1,98 @@
+"""Slip printers. A printer fault never changes a transaction: the slip can always be printed again later."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from pathlib import Path
+from typing import Protocol
+
+from app.domain.receipt import Align, Pair, Qr, Receipt, Rule, SignatureBox, Text
+
+
+class PrinterError(Exception):
+    """The slip did not print (paper out, cover open, offline). The message is for the cashier."""
+
+
+class SlipPrinter(Protocol):
+    def print_slip(self, receipt: Receipt) -> str:
+        """Print one slip; returns where it went (a device name or a file). Raises PrinterError."""
+        ...
+
+
+def display_width(text: str) -> int:
+    """Columns on a receipt printer or terminal: Han characters and full-width forms take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    return _wrap(text, width)[0] if text else ""
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Break at spaces where possible, else mid-word (Chinese has no spaces); never wider than `width`."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if display_width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for ch in word:
+            if display_width(current + ch) > width:
+                lines.append(current)
+                current = ""
+            current += ch
+    lines.append(current)
+    return lines
+
+
+def render_text(receipt: Receipt, columns: int = 42) -> str:
+    """A plain-text picture of the slip, for consoles, logs of support sessions and text-only printers."""
+    out: list[str] = []
+    for line in receipt.lines:
+        if isinstance(line, Text):
+            text = line.text.upper() if line.size > 1 else line.text
+            for part in _wrap(text, columns):
+                pad = columns - display_width(part)
+                if line.align is Align.CENTER:
+                    part = " " * (pad // 2) + part
+                elif line.align is Align.RIGHT:
+                    part = " " * pad + part
+                out.append(part)
+        elif isinstance(line, Pair):
+            gap = columns - display_width(line.label) - display_width(line.value)
+            if gap >= 1:
+                out.append(line.label + " " * gap + line.value)
+            else:
+                out.append(_fit(line.label, columns))
+                out.append(" " * max(0, columns - display_width(line.value)) + line.value)
+        elif isinstance(line, Rule):
+            out.append(line.char * columns)
+        elif isinstance(line, SignatureBox):
+            out += [line.label, "", "", "_" * columns]
+        elif isinstance(line, Qr):
+            out.append(f"[QR] {line.data}")
+    return "\n".join(out) + "\n"
+
+
+class TextFilePrinter:
+    """Writes each slip as a text file: the headless preview until a real or picture printer is configured."""
+
+    def __init__(self, directory: Path, columns: int = 42) -> None:
+        self.directory = directory
+        self.columns = columns
+
+    def print_slip(self, receipt: Receipt) -> str:
+        path = self.directory / f"{receipt.name}.txt"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(render_text(receipt, self.columns), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise PrinterError(f"slip could not be written: {exc.strerror}") from None
+        return str(path)

@@ -1,0 +1,180 @@
+"""The terminal's HTTPS client for the acquirer: mutual TLS, timeouts, MACs, and answers checked field by field.
+
+Every failure to get a valid answer is a `HostError`. The engine treats any of them during a money-moving
+request as "outcome unknown" and reverses; nothing here decides that a payment failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from app.host.keys import KeyBlock, KeyExchangeError, WorkingKeys, parse_key_blocks, unwrap_working_keys
+from app.host.protocol import (
+    MessageType,
+    ProtocolError,
+    check_mac,
+    now_text,
+    parse_json_object,
+    text_field,
+    with_mac,
+)
+
+log = logging.getLogger(__name__)
+
+
+class HostError(Exception):
+    """No valid answer from the acquirer. The message is for the cashier and names no card data."""
+
+
+class HostUnreachable(HostError):
+    pass
+
+
+class HostBadAnswer(HostError):
+    pass
+
+
+class HostKeysRejected(HostError):
+    """The acquirer did not accept our MAC: the working keys are stale and a sign-on is needed."""
+
+
+@dataclass(frozen=True)
+class AcquirerSettings:
+    url: str
+    ca_file: Path
+    client_cert: Path
+    client_key: Path
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 15.0
+    retries: int = 1
+
+
+@dataclass(frozen=True)
+class Identity:
+    terminal_id: str
+    merchant_id: str
+
+
+class HostClient:
+    def __init__(self, settings: AcquirerSettings, identity: Identity, master_key: bytes) -> None:
+        self.settings = settings
+        self.identity = identity
+        self._master_key = master_key
+        self.keys: WorkingKeys | None = None
+        self._http = requests.Session()
+        self._http.verify = str(settings.ca_file)
+        self._http.cert = (str(settings.client_cert), str(settings.client_key))
+        self._http.trust_env = False  # a proxy from the environment must never see payment traffic
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- keys -----------------------------------------------------------------------------------------------
+
+    def sign_on(self) -> dict[str, KeyBlock]:
+        """Ask for fresh working keys; verify and install them. Returns the wrapped blocks to keep at rest."""
+        nonce = secrets.token_hex(8)
+        body = {"type": MessageType.SIGN_ON.value, **self._envelope(), "nonce": nonce}
+        answer = self._post(MessageType.SIGN_ON, body, retries=self.settings.retries)
+        try:
+            blocks = parse_key_blocks(answer.get("keys"))
+            keys = unwrap_working_keys(self._master_key, blocks)
+            check_mac(answer, keys.mac)
+            self._check_common(answer, MessageType.SIGN_ON, body)
+            if answer.get("nonce") != nonce:
+                raise ProtocolError("sign-on answer does not echo our nonce")
+        except (KeyExchangeError, ProtocolError) as exc:
+            raise HostBadAnswer(f"sign-on answer refused: {exc}") from None
+        self.keys = keys
+        return blocks
+
+    def install_keys(self, blocks: dict[str, KeyBlock]) -> None:
+        self.keys = unwrap_working_keys(self._master_key, blocks)
+
+    # -- messages -------------------------------------------------------------------------------------------
+
+    def envelope(self, kind: MessageType, idempotency_key: str, **fields: Any) -> dict[str, Any]:
+        return {"type": kind.value, **self._envelope(), "idempotency_key": idempotency_key, **fields}
+
+    def _envelope(self) -> dict[str, Any]:
+        return {
+            "terminal_id": self.identity.terminal_id,
+            "merchant_id": self.identity.merchant_id,
+            "sent_at": now_text(),
+        }
+
+    def exchange(self, kind: MessageType, body: Mapping[str, Any], retries: int | None = None) -> dict[str, Any]:
+        """Send a MACed request (retrying with the same idempotency key) and return its verified answer."""
+        keys = self.require_keys()
+        signed = with_mac(body, keys.mac)
+        answer = self._post(kind, signed, retries=self.settings.retries if retries is None else retries)
+        try:
+            check_mac(answer, keys.mac)
+            self._check_common(answer, kind, body)
+        except ProtocolError as exc:
+            raise HostBadAnswer(f"acquirer answer refused: {exc}") from None
+        return answer
+
+    def require_keys(self) -> WorkingKeys:
+        if self.keys is None:
+            raise HostKeysRejected("no working keys: sign in to the acquirer first")
+        return self.keys
+
+    def _check_common(self, answer: Mapping[str, Any], kind: MessageType, sent: Mapping[str, Any]) -> None:
+        if answer.get("type") != kind.response_type:
+            raise ProtocolError(f"expected {kind.response_type}, got {answer.get('type')!r}")
+        for name in ("terminal_id", "idempotency_key", "stan"):
+            if name in sent and answer.get(name) != sent[name]:
+                raise ProtocolError(f"answer's {name} does not match the request")
+        text_field(answer, "response_code", r"[0-9A-Z]{2}")
+
+    def _post(self, kind: MessageType, body: Mapping[str, Any], retries: int) -> dict[str, Any]:
+        url = self.settings.url.rstrip("/") + kind.path
+        timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
+        headers = {"Idempotency-Key": str(body.get("idempotency_key", ""))}
+        last: HostError = HostUnreachable("acquirer not reached")
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(min(0.5 * attempt, 2.0))
+            try:
+                response = self._http.post(url, json=body, headers=headers, timeout=timeout)
+            except requests.exceptions.SSLError:
+                last = HostUnreachable("acquirer refused the secure connection (certificates?)")
+            except requests.exceptions.ConnectTimeout:
+                last = HostUnreachable("acquirer not reachable (connect timeout)")
+            except requests.exceptions.ReadTimeout:
+                last = HostUnreachable("no answer from the acquirer in time")
+            except requests.exceptions.ConnectionError as exc:
+                last = HostUnreachable(
+                    "acquirer not reachable" if _never_connected(exc) else "connection to the acquirer was cut"
+                )
+            except requests.exceptions.RequestException:
+                last = HostUnreachable("acquirer request failed")
+            else:
+                return self._read(response)
+            log.warning("%s attempt %d failed: %s", kind.value, attempt + 1, last)
+        raise last
+
+    def _read(self, response: requests.Response) -> dict[str, Any]:
+        if response.status_code == 401:
+            self.keys = None
+            raise HostKeysRejected("the acquirer rejected our MAC: sign in again to refresh the keys")
+        if response.status_code != 200:
+            raise HostBadAnswer(f"acquirer answered HTTP {response.status_code}")
+        try:
+            return parse_json_object(response.content)
+        except ProtocolError as exc:
+            raise HostBadAnswer(f"acquirer answer unreadable: {exc}") from None
+
+
+def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
+    text = repr(exc)
+    return "NewConnectionError" in text or "Connection refused" in text

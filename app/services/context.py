@@ -1,0 +1,57 @@
+"""What every service shares: settings, the journal, the acquirer client, the clock, the printer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from app.config import Settings
+from app.devices.card import CardSource
+from app.devices.pin_entry import PinEntry
+from app.devices.printer import SlipPrinter
+from app.domain.cards import pan_token
+from app.domain.money import Money
+from app.host.client import HostClient
+from app.journal.journal import Journal
+from app.services.clock import Clock
+from app.services.slips import Merchant
+
+log = logging.getLogger("app.services")
+
+
+@dataclass(frozen=True)
+class CardInput:
+    """Where this transaction's card comes from, and who types its PIN."""
+
+    source: CardSource
+    pin_entry: PinEntry
+
+
+@dataclass
+class Context:
+    settings: Settings
+    journal: Journal
+    host: HostClient
+    clock: Clock
+    printer: SlipPrinter
+    progress: Callable[[str], None] = field(default=lambda _msg: None)
+
+    @property
+    def merchant(self) -> Merchant:
+        t = self.settings.terminal
+        return Merchant(t.merchant_name, t.merchant_id, t.terminal_id, t.currency, t.training)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def money(self, minor: int) -> Money:
+        return Money(minor, self.settings.terminal.currency)
+
+    def pan_token(self, pan: str) -> str:
+        return pan_token(pan, self.settings.secrets.token_secret)
+
+    def say(self, message: str) -> None:
+        log.info(message)
+        self.progress(message)

@@ -1,0 +1,37 @@
+"""What must be true before a transaction may start: set up, signed in, keys, no settlement half done, and
+no reversal waiting. Checked before a card is even read, so a refusal changes nothing."""
+
+from __future__ import annotations
+
+from app.services.context import Context
+from app.services.errors import PosError
+from app.services.recovery import Recovery
+from app.services.shift import Shift
+
+
+class Gate:
+    def __init__(self, ctx: Context, shift: Shift, recovery: Recovery) -> None:
+        self.ctx = ctx
+        self.shift = shift
+        self.recovery = recovery
+
+    def operator(self) -> str:
+        """Read-only checks. Returns the signed-in operator, or raises PosError saying what to do first."""
+        self.shift.require_set_up()
+        operator = self.shift.signed_in()
+        unfinished = self.ctx.journal.settlements.unfinished()
+        if unfinished is not None:
+            raise PosError(f"settlement of batch {unfinished.batch:06d} is not finished: settle again to finish it")
+        if self.ctx.host.keys is None:
+            raise PosError("no working keys from the acquirer: sign in again (签到)")
+        return operator
+
+    def clear_reversals(self) -> None:
+        """Reversals go before anything new (冲正 first). If one cannot be delivered, nothing new starts."""
+        waiting = self.recovery.resolve_all()
+        if waiting:
+            first = waiting[0]
+            raise PosError(
+                f"a reversal for voucher {first.trace:06d} is waiting for the acquirer "
+                f"({first.reversal_error or 'not yet acknowledged'}); nothing new was started"
+            )

@@ -1,0 +1,276 @@
+"""One online transaction, start to finish: the only place a request for money is sent.
+
+    1. commit the intent (trace allocated, reversal armed)            -- fsync 1
+    2. send it; check the answer's MAC, trace, terminal, amount
+    3. give a chip card the answer; it accepts (TC) or refuses (AAC)
+    4. commit the outcome                                             -- fsync 2
+    5. only now show it and print it
+
+No valid answer, or a card that refuses an approval, commits REVERSAL_PENDING and reverses at once (best
+effort; recovery keeps trying). Nothing is shown as approved unless step 4 committed APPROVED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.crypto import seal
+from app.devices.card import CardError, CardRead, CardSession, HostAnswer
+from app.devices.printer import PrinterError
+from app.domain.money import Money, currency
+from app.domain.receipt import Copy
+from app.domain.responses import APPROVED, meaning
+from app.domain.transaction import TxnKind, TxnState
+from app.emv.tlv import TlvError, icc_hex, icc_tags
+from app.faults import checkpoint
+from app.host.client import HostBadAnswer, HostError
+from app.host.protocol import AUTH_CODE, RRN, MessageType, ProtocolError, int_field, text_field
+from app.journal.records import CardSummary, Intent, Outcome, TxnRecord
+from app.services.context import Context
+from app.services.recovery import Recovery
+from app.services.results import STATUS_OF_STATE, TxnResult
+from app.services.slips import transaction_slip
+
+MESSAGE_OF_KIND = {
+    TxnKind.SALE: MessageType.AUTHORISE,
+    TxnKind.PREAUTH: MessageType.AUTHORISE,
+    TxnKind.BALANCE: MessageType.AUTHORISE,
+    TxnKind.COMPLETION: MessageType.COMPLETION,
+    TxnKind.VOID: MessageType.VOID,
+    TxnKind.REFUND: MessageType.REFUND,
+    TxnKind.PREAUTH_VOID: MessageType.PREAUTH_VOID,
+}
+# Kinds where the chip card gets the acquirer's answer and has the last word (second GENERATE AC).
+CARD_DECIDES = (TxnKind.SALE, TxnKind.PREAUTH)
+
+
+@dataclass(frozen=True)
+class OnlineRequest:
+    kind: TxnKind
+    amount_minor: int
+    operator: str
+    card: CardSession | None = None  # the card presented for this transaction, if any
+    card_summary: CardSummary | None = None  # what to journal about the card (inherited for reference kinds)
+    original: TxnRecord | None = None
+    original_becomes: TxnState | None = None
+    supervisor: str | None = None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    code: str
+    auth_code: str | None
+    rrn: str | None
+    icc: dict[str, str]
+    balance_minor: int | None
+    text: str
+
+    @property
+    def approved(self) -> bool:
+        return self.code == APPROVED
+
+
+def summarise(card: CardRead, token: str) -> CardSummary:
+    return CardSummary(
+        card.masked_pan,
+        token,
+        card.brand.value,
+        card.funding.value,
+        card.entry_mode.value,
+        card.cvm.value,
+        card.slip_emv(),
+    )
+
+
+class OnlineTransaction:
+    def __init__(self, ctx: Context, recovery: Recovery) -> None:
+        self.ctx = ctx
+        self.recovery = recovery
+
+    def run(self, req: OnlineRequest) -> TxnResult:
+        ctx = self.ctx
+        now = ctx.now()
+        intent = Intent(
+            req.kind,
+            req.amount_minor,
+            ctx.settings.terminal.currency.code,
+            req.operator,
+            uuid.uuid4().hex,
+            now,
+            now.date().isoformat(),
+            req.card_summary,
+            req.original.trace if req.original else None,
+            req.supervisor,
+        )
+        record = ctx.journal.txns.record_intent(intent)
+        checkpoint("before_send")
+        ctx.say("Waiting for the acquirer")
+        try:
+            answer = self._exchange(req, record)
+        except HostError as exc:
+            return self._unknown(req, record, str(exc))
+        checkpoint("after_response")
+        outcome = self._outcome(req, answer)
+        original = None
+        if outcome.state is TxnState.APPROVED and req.original and req.original_becomes:
+            original = (req.original.trace, req.original_becomes)
+        record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now(), original)
+        checkpoint("after_commit")
+        if record.state is TxnState.REVERSAL_PENDING:
+            record = self.recovery.resolve(record)
+        return self._finish(req, record, answer.text)
+
+    # -- the exchange ---------------------------------------------------------------------------------------
+
+    def _exchange(self, req: OnlineRequest, record: TxnRecord) -> _Answer:
+        host = self.ctx.host
+        fields: dict[str, Any] = {
+            "stan": record.trace,
+            "batch": record.batch,
+            "txn": {"kind": req.kind.value, "amount_minor": record.amount_minor, "currency": record.currency},
+        }
+        if req.card is not None:
+            fields["card"] = self._card_block(req.card.card, record)
+        if req.original is not None:
+            o = req.original
+            fields["orig"] = {
+                "stan": o.trace,
+                "batch": o.batch,
+                "amount_minor": o.amount_minor,
+                "auth_code": o.auth_code,
+                "rrn": o.rrn,
+            }
+        body = host.envelope(MESSAGE_OF_KIND[req.kind], record.idempotency_key, **fields)
+        raw = host.exchange(MESSAGE_OF_KIND[req.kind], body)
+        try:
+            return self._parse(raw, record)
+        except (ProtocolError, TlvError) as exc:
+            raise HostBadAnswer(f"acquirer answer refused: {exc}") from None
+
+    def _card_block(self, card: CardRead, record: TxnRecord) -> dict[str, Any]:
+        keys = self.ctx.host.require_keys()
+        s = card.sensitive
+        secret = json.dumps({"pan": s.pan, "expiry": s.expiry, "psn": s.psn, "track2": s.track2}).encode()
+        context = f"{self.ctx.settings.terminal.terminal_id}|{record.idempotency_key}".encode()
+        return {
+            "entry_mode": card.entry_mode.value,
+            "masked_pan": card.masked_pan,
+            "brand": card.brand.value,
+            "funding": card.funding.value,
+            "sealed": seal(keys.data, secret, context),
+            "pin_block": card.pin_block.hex().upper() if card.pin_block else None,
+            "icc": icc_hex(card.icc) if card.icc else None,
+        }
+
+    @staticmethod
+    def _parse(raw: dict[str, Any], record: TxnRecord) -> _Answer:
+        code = text_field(raw, "response_code", r"[0-9A-Z]{2}")
+        approved = code == APPROVED
+        if approved and (raw.get("amount_minor") != record.amount_minor or raw.get("currency") != record.currency):
+            raise ProtocolError("the approved amount is not the amount we asked for")
+        icc_text = text_field(raw, "icc", r"(?:[0-9A-F]{2})*", optional=True)
+        icc = {t: v.hex().upper() for t, v in icc_tags(icc_text).items()} if icc_text else {}
+        balance = None
+        if approved and record.kind is TxnKind.BALANCE:
+            balance = int_field(raw, "balance_minor", -(10**12), 10**12)
+        auth_code = text_field(raw, "auth_code", AUTH_CODE) if approved else None
+        rrn = text_field(raw, "rrn", RRN) if approved else None
+        message = raw.get("message")
+        text = message[:200] if isinstance(message, str) else meaning(code).english
+        return _Answer(code, auth_code, rrn, icc, balance, text)
+
+    # -- outcomes -------------------------------------------------------------------------------------------
+
+    def _outcome(self, req: OnlineRequest, answer: _Answer) -> Outcome:
+        card_emv: dict[str, str] = {}
+        if req.card is not None and req.kind in CARD_DECIDES:
+            try:
+                verdict = req.card.complete(HostAnswer(answer.approved, answer.code, answer.icc))
+                accepted, why, card_emv = verdict.accepted, verdict.reason, verdict.icc
+            except CardError as exc:
+                accepted, why = False, str(exc)
+            if answer.approved and not accepted:
+                return Outcome(
+                    TxnState.REVERSAL_PENDING,
+                    answer.code,
+                    answer.auth_code,
+                    answer.rrn,
+                    reason=f"the card refused after the acquirer approved: {why}",
+                    emv=card_emv,
+                )
+        if not answer.approved:
+            m = meaning(answer.code)
+            return Outcome(TxnState.DECLINED, answer.code, reason=f"{m.english} {m.chinese}")
+        return Outcome(TxnState.APPROVED, answer.code, answer.auth_code, answer.rrn, answer.balance_minor, emv=card_emv)
+
+    def _unknown(self, req: OnlineRequest, record: TxnRecord, why: str) -> TxnResult:
+        ctx = self.ctx
+        if req.card is not None and req.kind in CARD_DECIDES:
+            with contextlib.suppress(CardError):
+                req.card.complete(None)  # the card hears "unable to go online" and declines
+        if not req.kind.moves_money:
+            outcome = Outcome(TxnState.UNANSWERED, reason=f"no answer from the acquirer: {why}")
+        else:
+            outcome = Outcome(TxnState.REVERSAL_PENDING, reason=f"no valid answer from the acquirer: {why}")
+        record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now())
+        checkpoint("after_commit")
+        if record.state is TxnState.REVERSAL_PENDING:
+            record = self.recovery.resolve(record)
+        return self._finish(req, record, why)
+
+    def _finish(self, req: OnlineRequest, record: TxnRecord, acquirer_text: str) -> TxnResult:
+        if req.supervisor:
+            self.ctx.journal.audit.add(
+                req.supervisor,
+                req.kind.value,
+                f"voucher {record.trace:06d} of {record.orig_trace or 0:06d}: {record.state.value}",
+                self.ctx.now(),
+            )
+        status = STATUS_OF_STATE[record.state]
+        slips, printer_error = self.print(record, duplicate=False)
+        return TxnResult(status, describe(record, acquirer_text), record, slips, printer_error)
+
+    def print(self, record: TxnRecord, duplicate: bool) -> tuple[tuple[str, ...], str | None]:
+        """Approved: merchant then customer copy. Otherwise one slip that says it is not a receipt."""
+        was_approved = record.state in (TxnState.APPROVED, TxnState.VOIDED, TxnState.COMPLETED)
+        copies = (Copy.MERCHANT, Copy.CUSTOMER) if was_approved else (Copy.MERCHANT,)
+        if record.kind is TxnKind.BALANCE:
+            copies = (Copy.CUSTOMER,)
+        printed: list[str] = []
+        for copy in copies:
+            try:
+                printed.append(
+                    self.ctx.printer.print_slip(transaction_slip(record, self.ctx.merchant, copy, duplicate=duplicate))
+                )
+            except PrinterError as exc:
+                return tuple(printed), str(exc)
+        return tuple(printed), None
+
+
+def describe(record: TxnRecord, acquirer_text: str = "") -> str:
+    """One sentence for the cashier about how the transaction ended."""
+    state = record.state
+    if state is TxnState.APPROVED:
+        if record.kind is TxnKind.BALANCE and record.balance_minor is not None:
+            balance = Money(abs(record.balance_minor), currency(record.currency))
+            return f"Approved: available balance {'-' if record.balance_minor < 0 else ''}{balance}"
+        return f"Approved, authorisation code {record.auth_code}"
+    if state is TxnState.DECLINED:
+        m = meaning(record.response_code or "")
+        advice = f" {m.advice}" if m.advice else ""
+        return f"Declined: {m.english} ({record.response_code}).{advice}"
+    if state is TxnState.REVERSED:
+        return f"Result unknown, reversal sent: the customer is not charged ({record.reason})"
+    if state is TxnState.REVERSAL_PENDING:
+        return f"Result unknown: a reversal is pending and will be sent before the next transaction ({record.reason})"
+    if state is TxnState.UNANSWERED:
+        return f"No answer from the acquirer: {acquirer_text}"
+    if state is TxnState.VOIDED:
+        return f"Approved (authorisation code {record.auth_code}), later voided"
+    if state is TxnState.COMPLETED:
+        return f"Pre-authorised (authorisation code {record.auth_code}), since completed"
+    return state.value

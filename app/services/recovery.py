@@ -1,0 +1,101 @@
+"""冲正: bringing every in-flight transaction to a final state, across crashes and outages.
+
+A row left PENDING (the process died between intent and outcome) becomes REVERSAL_PENDING. For each
+REVERSAL_PENDING row a status inquiry may show there is nothing to undo (the acquirer declined it); otherwise a
+reversal is sent, under a key derived from the original's, until the acquirer acknowledges it. Every step is
+safe to repeat: a second run after a crash finds each row where the first left it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from app.domain.responses import APPROVED
+from app.domain.transaction import TxnState
+from app.faults import checkpoint
+from app.host.client import HostError
+from app.host.protocol import MessageType
+from app.journal.records import Outcome, TxnRecord
+from app.services.context import Context
+
+
+def reversal_key(record: TxnRecord) -> str:
+    return f"{record.idempotency_key}-rev"
+
+
+class Recovery:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def resolve_all(self) -> list[TxnRecord]:
+        """Try to finish every in-flight transaction; returns those still waiting for the acquirer."""
+        return [r for r in map(self.resolve, self.ctx.journal.txns.in_flight()) if r.state.in_flight]
+
+    def resolve(self, record: TxnRecord) -> TxnRecord:
+        txns = self.ctx.journal.txns
+        if record.state is TxnState.PENDING:
+            if not record.kind.moves_money:
+                return txns.record_outcome(
+                    record.trace,
+                    Outcome(TxnState.UNANSWERED, reason="interrupted before an answer"),
+                    self.ctx.now(),
+                )
+            record = txns.record_outcome(
+                record.trace,
+                Outcome(TxnState.REVERSAL_PENDING, reason="interrupted before its outcome was recorded"),
+                self.ctx.now(),
+            )
+        if record.state is not TxnState.REVERSAL_PENDING or self.ctx.host.keys is None:
+            return record
+        status = self._inquire(record)
+        if status == TxnState.DECLINED.value:
+            return txns.record_outcome(
+                record.trace,
+                Outcome(TxnState.DECLINED, reason="the acquirer had declined it"),
+                self.ctx.now(),
+            )
+        return self._reverse(record)
+
+    def _inquire(self, record: TxnRecord) -> str | None:
+        host = self.ctx.host
+        body = host.envelope(
+            MessageType.INQUIRY,
+            uuid.uuid4().hex,
+            stan=record.trace,
+            orig={"idempotency_key": record.idempotency_key},
+        )
+        try:
+            answer = host.exchange(MessageType.INQUIRY, body, retries=0)
+        except HostError:
+            return None
+        status = answer.get("status")
+        return status if isinstance(status, str) else None
+
+    def _reverse(self, record: TxnRecord) -> TxnRecord:
+        host, txns = self.ctx.host, self.ctx.journal.txns
+        self.ctx.say(f"Sending reversal for voucher {record.trace:06d}")
+        body = host.envelope(
+            MessageType.REVERSAL,
+            reversal_key(record),
+            stan=record.trace,
+            batch=record.batch,
+            orig={
+                "idempotency_key": record.idempotency_key,
+                "kind": record.kind.value,
+                "amount_minor": record.amount_minor,
+                "currency": record.currency,
+            },
+            reason=(record.reason or "")[:120],
+        )
+        try:
+            answer = host.exchange(MessageType.REVERSAL, body)
+        except HostError as exc:
+            txns.note_reversal_failure(record.trace, str(exc), self.ctx.now())
+            return txns.get(record.trace) or record
+        checkpoint("during_reversal")
+        if answer["response_code"] != APPROVED:
+            txns.note_reversal_failure(
+                record.trace, f"acquirer refused the reversal ({answer['response_code']})", self.ctx.now()
+            )
+            return txns.get(record.trace) or record
+        return txns.record_outcome(record.trace, Outcome(TxnState.REVERSED), self.ctx.now())
