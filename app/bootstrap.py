@@ -42,7 +42,7 @@ def build_terminal(
         if lock:
             lock.release()
         raise
-    host = HostClient(settings.acquirer, settings.terminal.identity, settings.secrets.master_key)
+    host = HostClient(settings.acquirer, settings.terminal.identity, settings.secrets.master_key, journal.keyring.clear)
     ctx = Context(
         settings,
         journal,

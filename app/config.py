@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.domain.money import AmountError, Currency, Money, currency
 from app.host.client import AcquirerSettings, Identity
+from app.host.protocol import MERCHANT_ID, TERMINAL_ID
+from app.sim.card_profiles import CARD_PROFILES
 
 
 class ConfigError(ValueError):
@@ -154,6 +157,19 @@ def _choice(*options: str) -> Parser:
     return parse
 
 
+def _https_url(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an https:// address")
+    parts = urlsplit(value)
+    try:
+        port = parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        port = -1
+    if parts.scheme != "https" or not parts.hostname or port == -1 or " " in value:
+        raise ValueError("must be an https:// address, like https://acquirer.example:8443")
+    return value
+
+
 def _path(base: Path, must_exist: bool) -> Parser:
     def parse(value: Any) -> Path:
         if not isinstance(value, str) or not value:
@@ -214,8 +230,8 @@ def load_settings(path: Path) -> Settings:
     if cur is None:
         raise ConfigError(f"{path}: [terminal] currency is required")
     terminal = TerminalSettings(
-        terminal_id=t.get("terminal_id", _text(r"[0-9A-Z]{8}", "8 capital letters or digits")),
-        merchant_id=t.get("merchant_id", _text(r"[0-9A-Z]{15}", "15 capital letters or digits")),
+        terminal_id=t.get("terminal_id", _text(TERMINAL_ID, "8 capital letters or digits")),
+        merchant_id=t.get("merchant_id", _text(MERCHANT_ID, "15 capital letters or digits")),
         merchant_name=t.get("merchant_name", _text(r".{1,40}", "1 to 40 characters")),
         currency=cur,
         country_numeric=t.get("country", _integer(1, 999), 156),
@@ -226,7 +242,7 @@ def load_settings(path: Path) -> Settings:
 
     a = _Reader(path, data, "acquirer")
     acquirer = AcquirerSettings(
-        url=a.get("url", _text(r"https://[^\s/]+(:\d+)?(/\S*)?", "an https:// address")),
+        url=a.get("url", _https_url),
         ca_file=a.get("ca_file", _path(base, must_exist=True)),
         client_cert=a.get("client_cert", _path(base, must_exist=True)),
         client_key=a.get("client_key", _path(base, must_exist=True)),
@@ -261,6 +277,15 @@ def load_settings(path: Path) -> Settings:
         pin_entry=c.get("pin_entry", _choice("simulated", "console"), "simulated"),
     )
     c.done()
+    if cards.contactless_cvm_limit > cards.contactless_limit:
+        raise ConfigError(f"{path}: [cards] contactless_cvm_limit must not be above contactless_limit")
+    if cards.source == "simulated" and cards.default_profile not in CARD_PROFILES:
+        raise ConfigError(
+            f"{path}: [cards] default_profile: no test card called {cards.default_profile!r} "
+            f"(known: {', '.join(CARD_PROFILES)})"
+        )
+    if limits.max_amount.is_zero:
+        raise ConfigError(f"{path}: [limits] max_amount must be more than zero")
 
     o = _Reader(path, data, "operators")
     seed = o.get("seed_demo_accounts", _boolean, False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _trace(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 10**9:
+    if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) == 0:
         raise argparse.ArgumentTypeError(f"not a voucher (trace) number: {text!r}")
     return int(text)
 

@@ -42,6 +42,6 @@ class EncryptingPinPad:
         pin = self._entry.ask(amount)
         if pin is None:
             raise PinCancelled()
-        if not re.fullmatch(r"\d{4,12}", pin):
+        if not re.fullmatch(r"[0-9]{4,12}", pin):
             raise CardError("a PIN is 4 to 12 digits")
         return pinblock.encipher_pinblock_iso_4(self._pin_key, pin, pan)

@@ -60,7 +60,7 @@ class CardDataError(ValueError):
     """Card data that cannot be right (bad PAN length, failed Luhn check, impossible expiry)."""
 
 
-PAN_PATTERN = re.compile(r"\d{12,19}")
+PAN_PATTERN = re.compile(r"[0-9]{12,19}")
 
 
 def luhn_ok(pan: str) -> bool:

@@ -62,8 +62,8 @@ class Money:
     def parse(cls, text: str, cur: Currency) -> Money:
         """Parse what a cashier types: "12", "12.3", "12.34" (at most the currency's exponent in decimals)."""
         text = text.strip()
-        decimals = f"(?:\\.(\\d{{1,{cur.exponent}}}))?" if cur.exponent else ""
-        match = re.fullmatch(f"(\\d{{1,12}}){decimals}", text)
+        decimals = f"(?:\\.([0-9]{{1,{cur.exponent}}}))?" if cur.exponent else ""
+        match = re.fullmatch(f"([0-9]{{1,12}}){decimals}", text)
         if not match:
             places = f"at most {cur.exponent} decimal places" if cur.exponent else "no decimal places"
             raise AmountError(f"not an amount: {text!r} (a positive number with {places}, e.g. {_example(cur)})")

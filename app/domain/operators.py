@@ -28,7 +28,7 @@ class CredentialError(ValueError):
 
 
 def check_operator_id(operator_id: str) -> str:
-    if not re.fullmatch(r"\d{2}", operator_id):
+    if not re.fullmatch(r"[0-9]{2}", operator_id):
         raise CredentialError(f"operator number must be two digits, like 01 (got {operator_id!r})")
     return operator_id
 
@@ -39,9 +39,9 @@ def role_of(operator_id: str) -> Role:
 
 def check_new_pin(role: Role, pin: str) -> str:
     if role is Role.SUPERVISOR:
-        if not re.fullmatch(r"\d{6,12}", pin):
+        if not re.fullmatch(r"[0-9]{6,12}", pin):
             raise CredentialError("the supervisor password must be 6 to 12 digits")
-    elif not re.fullmatch(r"\d{4,6}", pin):
+    elif not re.fullmatch(r"[0-9]{4,6}", pin):
         raise CredentialError("an operator PIN must be 4 to 6 digits")
     return pin
 

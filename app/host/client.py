@@ -9,15 +9,24 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from app.host.keys import KeyBlock, KeyExchangeError, WorkingKeys, parse_key_blocks, unwrap_working_keys
+from app.domain.responses import APPROVED
+from app.host.keys import (
+    KeyBlock,
+    KeyExchangeError,
+    WorkingKeys,
+    parse_key_blocks,
+    sign_on_key,
+    unwrap_working_keys,
+)
 from app.host.protocol import (
+    RESPONSE_CODE,
     MessageType,
     ProtocolError,
     check_mac,
@@ -64,10 +73,17 @@ class Identity:
 
 
 class HostClient:
-    def __init__(self, settings: AcquirerSettings, identity: Identity, master_key: bytes) -> None:
+    def __init__(
+        self,
+        settings: AcquirerSettings,
+        identity: Identity,
+        master_key: bytes,
+        on_keys_rejected: Callable[[], None] = lambda: None,
+    ) -> None:
         self.settings = settings
         self.identity = identity
         self._master_key = master_key
+        self._on_keys_rejected = on_keys_rejected  # the stored copy must go too, or the next start reloads it
         self.keys: WorkingKeys | None = None
         self._http = requests.Session()
         self._http.verify = str(settings.ca_file)
@@ -82,8 +98,13 @@ class HostClient:
     def sign_on(self) -> dict[str, KeyBlock]:
         """Ask for fresh working keys; verify and install them. Returns the wrapped blocks to keep at rest."""
         nonce = secrets.token_hex(8)
-        body = {"type": MessageType.SIGN_ON.value, **self._envelope(), "nonce": nonce}
+        body = with_mac(
+            {"type": MessageType.SIGN_ON.value, **self._envelope(), "nonce": nonce}, sign_on_key(self._master_key)
+        )
         answer = self._post(MessageType.SIGN_ON, body, retries=self.settings.retries)
+        code = answer.get("response_code")
+        if code != APPROVED:
+            raise HostBadAnswer(f"the acquirer refused to sign us on ({code!r}: {str(answer.get('message'))[:80]})")
         try:
             blocks = parse_key_blocks(answer.get("keys"))
             keys = unwrap_working_keys(self._master_key, blocks)
@@ -134,7 +155,7 @@ class HostClient:
         for name in ("terminal_id", "idempotency_key", "stan"):
             if name in sent and answer.get(name) != sent[name]:
                 raise ProtocolError(f"answer's {name} does not match the request")
-        text_field(answer, "response_code", r"[0-9A-Z]{2}")
+        text_field(answer, "response_code", RESPONSE_CODE)
 
     def _post(self, kind: MessageType, body: Mapping[str, Any], retries: int) -> dict[str, Any]:
         url = self.settings.url.rstrip("/") + kind.path
@@ -166,7 +187,8 @@ class HostClient:
     def _read(self, response: requests.Response) -> dict[str, Any]:
         if response.status_code == 401:
             self.keys = None
-            raise HostKeysRejected("the acquirer rejected our MAC: sign in again to refresh the keys")
+            self._on_keys_rejected()
+            raise HostKeysRejected("the acquirer does not accept our keys: sign in again to get new ones")
         if response.status_code != 200:
             raise HostBadAnswer(f"acquirer answered HTTP {response.status_code}")
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from psec import tr31
 
-from app.crypto import aes_kcv
+from app.crypto import aes_kcv, cmac
 
 
 class KeyExchangeError(ValueError):
@@ -50,6 +50,12 @@ class WorkingKeys:
     __str__ = __repr__
 
 
+def sign_on_key(master_key: bytes) -> bytes:
+    """A MAC key derived from the terminal master key, for the one message sent before working keys exist:
+    a sign-on request MACed with it proves the sender holds the master key, not only the client certificate."""
+    return cmac(master_key, b"KIOSKPOS SIGN-ON MAC KEY V1\x00\x00\x00\x00\x00")[:16]
+
+
 def generate_working_keys(master_key: bytes) -> tuple[WorkingKeys, dict[str, KeyBlock]]:
     """The acquirer's side of sign-on: fresh AES-128 keys and their TR-31 blocks under the master key."""
     keys = WorkingKeys(os.urandom(16), os.urandom(16), os.urandom(16))
@@ -83,7 +89,11 @@ def unwrap_working_keys(master_key: bytes, blocks: dict[str, KeyBlock]) -> Worki
             header, key = tr31.unwrap(master_key, block.block)
         except (tr31.KeyBlockError, tr31.HeaderError, ValueError):
             raise KeyExchangeError(f"the {usage} key block does not unwrap under the terminal master key") from None
-        if (header.key_usage, header.algorithm, header.mode_of_use) != (key_usage, algorithm, mode):
+        if header.version_id != "D" or (header.key_usage, header.algorithm, header.mode_of_use) != (
+            key_usage,
+            algorithm,
+            mode,
+        ):
             raise KeyExchangeError(f"the {usage} key block is marked for another use")
         if len(key) not in (16, 24, 32):
             raise KeyExchangeError(f"the {usage} key has an impossible length")

@@ -110,7 +110,7 @@ def object_field(body: Mapping[str, Any], name: str, optional: bool = False) -> 
 
 RESPONSE_CODE = r"[0-9A-Z]{2}"
 AUTH_CODE = r"[0-9A-Z]{6}"
-RRN = r"\d{12}"
+RRN = r"[0-9]{12}"
 HEX = r"(?:[0-9A-F]{2})*"
 TERMINAL_ID = r"[0-9A-Z]{8}"
 MERCHANT_ID = r"[0-9A-Z]{15}"

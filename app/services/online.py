@@ -28,7 +28,7 @@ from app.domain.transaction import TxnKind, TxnState
 from app.emv.tlv import TlvError, icc_hex, icc_tags
 from app.faults import checkpoint
 from app.host.client import HostBadAnswer, HostError
-from app.host.protocol import AUTH_CODE, RRN, MessageType, ProtocolError, int_field, text_field
+from app.host.protocol import AUTH_CODE, HEX, RESPONSE_CODE, RRN, MessageType, ProtocolError, int_field, text_field
 from app.journal.records import CardSummary, Intent, Outcome, TxnRecord
 from app.services.context import Context
 from app.services.recovery import Recovery
@@ -168,11 +168,11 @@ class OnlineTransaction:
 
     @staticmethod
     def _parse(raw: dict[str, Any], record: TxnRecord) -> _Answer:
-        code = text_field(raw, "response_code", r"[0-9A-Z]{2}")
+        code = text_field(raw, "response_code", RESPONSE_CODE)
         approved = code == APPROVED
         if approved and (raw.get("amount_minor") != record.amount_minor or raw.get("currency") != record.currency):
             raise ProtocolError("the approved amount is not the amount we asked for")
-        icc_text = text_field(raw, "icc", r"(?:[0-9A-F]{2})*", optional=True)
+        icc_text = text_field(raw, "icc", HEX, optional=True)
         icc = {t: v.hex().upper() for t, v in icc_tags(icc_text).items()} if icc_text else {}
         balance = None
         if approved and record.kind is TxnKind.BALANCE:

@@ -87,6 +87,11 @@ class Settlement:
             raise PosError(
                 f"settlement of batch {record.batch:06d} interrupted ({exc}); it is kept: settle again to finish"
             ) from None
+        except PosError:
+            # The acquirer answered, but not with something usable: replaying the same request would only get
+            # the same answer, so the next attempt is a new request under a new key.
+            journal.settlements.renew_key(record.batch, uuid.uuid4().hex)
+            raise
         return self._closed(record)
 
     def _step(self, record: SettlementRecord) -> SettlementRecord:
@@ -118,8 +123,6 @@ class Settlement:
                 matched=False,
             )
         if code != APPROVED:
-            # A refusal is an answer: the next attempt is a new request, under a new key.
-            ctx.journal.settlements.renew_key(record.batch, uuid.uuid4().hex)
             raise PosError(f"the acquirer refused the settlement: {meaning(code).english} ({code})")
         matched = answer.get("matched")
         if not isinstance(matched, bool):
@@ -185,7 +188,9 @@ class Settlement:
     def _closed(self, record: SettlementRecord) -> SettlementResult:
         ctx = self.ctx
         now = ctx.now()
-        window = timedelta(days=ctx.settings.limits.refund_window_days)
+        limits = ctx.settings.limits
+        # Nothing may go while a refund or a pre-auth completion could still need it.
+        window = timedelta(days=max(limits.refund_window_days, limits.preauth_validity_days))
         purged = ctx.journal.txns.purge_before(now - window, ctx.journal.txns.current_batch())
         ctx.journal.audit.add(
             ctx.journal.staff.signed_in() or "-",

@@ -28,10 +28,12 @@ from app.domain.transaction import ORIGINAL_KINDS, TxnKind, TxnState
 from app.emv.cryptograms import CardCryptograms, CryptogramError
 from app.emv.terminal_data import n_bcd
 from app.emv.tlv import TlvError, icc_hex, icc_tags
-from app.host.keys import generate_working_keys
+from app.host.keys import generate_working_keys, sign_on_key
 from app.host.protocol import (
     HEX,
     IDEMPOTENCY_KEY,
+    MERCHANT_ID,
+    TERMINAL_ID,
     MessageType,
     ProtocolError,
     canonical,
@@ -130,12 +132,15 @@ class Acquirer:
             body = parse_json_object(raw)
             if body.get("type") != kind.value:
                 raise ProtocolError("message type does not match the endpoint")
-            terminal_id = text_field(body, "terminal_id", r"[0-9A-Z]{8}")
+            terminal_id = text_field(body, "terminal_id", TERMINAL_ID)
+            merchant_id = text_field(body, "merchant_id", MERCHANT_ID)
         except ProtocolError as exc:
             return Reply(400, {"error": str(exc)})
         terminal = self.ledger.terminal(terminal_id)
         if terminal is None or peer_terminal_id != terminal_id:
             return Reply(403, {"error": "this certificate does not belong to that terminal"})
+        if merchant_id != terminal["merchant_id"]:
+            return Reply(403, {"error": "that terminal does not belong to that merchant"})
         if kind is MessageType.SIGN_ON:
             return self._sign_on(terminal, body)
         if not terminal["working_keys"]:
@@ -175,8 +180,9 @@ class Acquirer:
     def _sign_on(self, terminal: sqlite3.Row, body: dict[str, Any]) -> Reply:
         try:
             nonce = text_field(body, "nonce", r"[0-9a-f]{16}")
+            check_mac(body, sign_on_key(bytes.fromhex(terminal["master_key"])))
         except ProtocolError as exc:
-            return Reply(400, {"error": str(exc)})
+            return Reply(401 if "MAC" in str(exc) else 400, {"error": str(exc)})
         keys, blocks = generate_working_keys(bytes.fromhex(terminal["master_key"]))
         self.ledger.set_working_keys(
             terminal["terminal_id"], {"pin": keys.pin.hex(), "mac": keys.mac.hex(), "data": keys.data.hex()}
@@ -278,7 +284,7 @@ class Acquirer:
                 d = replace(d, balance_delta=-d.amount_minor)
             elif d.kind is TxnKind.PREAUTH:
                 d = replace(d, hold_delta=d.amount_minor)
-            else:
+            elif code == APPROVED:
                 d.extra["balance_minor"] = self._available(card.card_hash)
             if arqc_ok and card.entry_mode in (EntryMode.CHIP, EntryMode.CONTACTLESS):
                 d.extra["icc"] = self._issuer_auth(body, card, code)

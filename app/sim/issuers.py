@@ -73,13 +73,13 @@ def _entry(path: Path, index: int, entry: object) -> IssuerKey:
         raise IssuerKeysError(f"{where}: unknown key {sorted(unknown)[0]!r}")
     prefix, cvn, imk, pin = entry.get("pan_prefix"), entry.get("cvn"), entry.get("imk_ac"), entry.get("pin")
     balance = entry.get("balance_minor", DEFAULT_BALANCE_MINOR)
-    if not (isinstance(prefix, str) and re.fullmatch(r"\d{4,19}", prefix)):
+    if not (isinstance(prefix, str) and re.fullmatch(r"[0-9]{4,19}", prefix)):
         raise IssuerKeysError(f"{where}: pan_prefix must be 4 to 19 digits")
     if not (isinstance(cvn, int) and cvn in SUPPORTED_CVNS):
         raise IssuerKeysError(f"{where}: cvn must be one of {', '.join(map(str, SUPPORTED_CVNS))}")
     if not (isinstance(imk, str) and re.fullmatch(r"[0-9A-Fa-f]{32}", imk)):
         raise IssuerKeysError(f"{where}: imk_ac must be 32 hex digits (a double-length DES key)")
-    if not (isinstance(pin, str) and re.fullmatch(r"\d{4,12}", pin)):
+    if not (isinstance(pin, str) and re.fullmatch(r"[0-9]{4,12}", pin)):
         raise IssuerKeysError(f"{where}: pin must be 4 to 12 digits")
     if isinstance(balance, bool) or not isinstance(balance, int) or balance < 0:
         raise IssuerKeysError(f"{where}: balance_minor must be a whole number of minor units, 0 or more")

@@ -171,8 +171,12 @@ class Ledger:
 
     def register_terminal(self, terminal_id: str, merchant_id: str, master_key: bytes) -> None:
         with self.transaction() as c:
+            # Working keys issued earlier survive a restart; a new master key makes them worthless, so they go.
             c.execute(
-                "INSERT OR REPLACE INTO terminals (terminal_id, merchant_id, master_key) VALUES (?, ?, ?)",
+                """INSERT INTO terminals (terminal_id, merchant_id, master_key) VALUES (?, ?, ?)
+                   ON CONFLICT (terminal_id) DO UPDATE SET merchant_id = excluded.merchant_id,
+                   working_keys = CASE WHEN master_key = excluded.master_key THEN working_keys END,
+                   master_key = excluded.master_key""",
                 (terminal_id, merchant_id, master_key.hex()),
             )
 

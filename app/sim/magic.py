@@ -7,8 +7,8 @@ from enum import StrEnum
 
 class Delivery(StrEnum):
     NORMAL = "normal"
-    LOST = "lost"  # approved and recorded, then the connection closes without an answer (every time)
-    LATE = "late"  # approved and recorded, answered only after the terminal's read timeout (every time)
+    LOST = "lost"  # decided and recorded, then the connection closes without an answer (every time)
+    LATE = "late"  # decided and recorded, answered only after the terminal's read timeout (every time)
 
 
 MAGIC_DECLINES: dict[int, str] = {

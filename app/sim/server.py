@@ -111,6 +111,10 @@ class AcquirerServer:
         self._thread: threading.Thread | None = None
 
     @property
+    def acquirer(self) -> Acquirer:
+        return self._server.acquirer
+
+    @property
     def port(self) -> int:
         return int(self._server.server_address[1])
 

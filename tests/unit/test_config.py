@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from app.config import ConfigError, load_settings
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    for name in ("ca.pem", "client.pem", "client.key"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "master.key").write_text("00" * 32)
+    (tmp_path / "token.key").write_text("11" * 32)
+    return tmp_path
+
+
+GOOD = """
+[terminal]
+terminal_id = "KPOS0001"
+merchant_id = "898310048990001"
+merchant_name = "Shop"
+currency = "CNY"
+data_dir = "data"
+[acquirer]
+url = "https://127.0.0.1:8443"
+ca_file = "ca.pem"
+client_cert = "client.pem"
+client_key = "client.key"
+[secrets]
+master_key_file = "master.key"
+token_secret_file = "token.key"
+"""
+
+
+def write(directory: Path, text: str) -> Path:
+    path = directory / "terminal.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_loads_with_defaults_and_relative_paths(config_dir):
+    s = load_settings(write(config_dir, GOOD))
+    assert s.terminal.data_dir == config_dir / "data"
+    assert s.limits.refund_window_days == 180
+    assert s.limits.max_amount.minor == 5_000_000
+    assert s.acquirer.retries == 1
+    assert not s.seed_demo_accounts
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        (('terminal_id = "KPOS0001"', 'terminal_id = "kpos1"'), "[terminal] terminal_id"),
+        (('currency = "CNY"', 'currency = "XXX"'), "[terminal] currency"),
+        (('url = "https://127.0.0.1:8443"', 'url = "http://127.0.0.1:8443"'), "[acquirer] url"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://127.0.0.1:abc"'), "[acquirer] url"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://127.0.0.1:99999"'), "[acquirer] url"),
+        (('ca_file = "ca.pem"', 'ca_file = "missing.pem"'), "[acquirer] ca_file"),
+        (("[acquirer]", "[acquirer]\nread_timeout_s = 0"), "[acquirer] read_timeout_s"),
+        (("[acquirer]", "[acquirer]\nretries = true"), "[acquirer] retries"),
+        (("[secrets]", "[limits]\nmax_amount = 12.5\n[secrets]"), "[limits] max_amount"),
+        (("[secrets]", '[limits]\nmax_amount = "12.345"\n[secrets]'), "[limits] max_amount"),
+        (("[secrets]", '[cards]\nsource = "nfc"\n[secrets]'), "[cards] source"),
+        (("[acquirer]", "[acquirer]\nurl_typo = 1"), "unknown key 'url_typo'"),
+        (("[secrets]", '[cards]\ncontactless_cvm_limit = "6000.00"\n[secrets]'), "contactless_cvm_limit"),
+        (("[secrets]", '[cards]\ndefault_profile = "nope"\n[secrets]'), "[cards] default_profile"),
+        (("[secrets]", '[limits]\nmax_amount = "0"\n[secrets]'), "[limits] max_amount"),
+        (("[terminal]", "[termnial]\nx = 1\n[terminal]"), "unknown section [termnial]"),
+        (('merchant_id = "898310048990001"\n', ""), "[terminal] merchant_id is required"),
+    ],
+)
+def test_a_bad_value_stops_with_one_line_naming_the_key(config_dir, change, names):
+    text = GOOD.replace(*change)
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(config_dir, text))
+    message = str(err.value)
+    assert names in message
+    assert "\n" not in message
+
+
+def test_a_short_master_key_is_refused(config_dir):
+    (config_dir / "master.key").write_text("00" * 5)
+    with pytest.raises(ConfigError, match=r"\[secrets\] master_key_file"):
+        load_settings(write(config_dir, GOOD))
+
+
+def test_broken_toml_is_one_line(config_dir):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(write(config_dir, "[terminal\n"))
