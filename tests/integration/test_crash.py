@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,7 @@ def _books_agree(rig) -> None:
     assert _terminal_net(rig) == rig.acquirer_net
 
 
-def _recover(rig) -> dict:
+def _recover(rig) -> dict[str, Any]:
     code, report = pos_json(rig.home.terminal_config, "recover")
     assert code == 0, report
     return report
