@@ -6,6 +6,8 @@ are relative to the configuration file. docs/configuration.md lists every key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -75,6 +77,8 @@ class Settings:
     cards: CardSettings
     seed_demo_accounts: bool
     log_level: str
+    # A short digest of each section as written, so the audit log can say which sections changed.
+    section_digests: dict[str, str]
 
     @property
     def journal_path(self) -> Path:
@@ -295,4 +299,8 @@ def load_settings(path: Path) -> Settings:
     level = lg.get("level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
     lg.done()
 
-    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, seed, level)
+    digests = {
+        name: hashlib.sha256(json.dumps(data.get(name, {}), sort_keys=True, default=str).encode()).hexdigest()[:12]
+        for name in SECTIONS
+    }
+    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, seed, level, digests)

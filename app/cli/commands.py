@@ -109,7 +109,10 @@ def cmd_operator(args: argparse.Namespace, out: Output, settings: Settings) -> i
 
 def cmd_signin(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     def work(t: Terminal) -> int:
-        operator = t.sign_in(args.operator, read_secret("POS_PIN", f"PIN for operator {args.operator}"))
+        prompt = f"PIN for operator {args.operator}"
+        if settings.seed_demo_accounts:
+            prompt += " (demo terminal: operator 01 PIN 0000, supervisor 00 password 123456)"
+        operator = t.sign_in(args.operator, read_secret("POS_PIN", prompt))
         st = t.status()
         out.result(
             {
@@ -270,6 +273,8 @@ def cmd_status(args: argparse.Namespace, out: Output, settings: Settings) -> int
             text.append(
                 "waiting for the acquirer: " + ", ".join(f"{r.trace:06d} ({r.state.value})" for r in st.in_flight)
             )
+        if settings.seed_demo_accounts:
+            text.append("demo accounts: operator 01 PIN 0000, supervisor 00 password 123456")
         if st.unfinished_settlement:
             text.append(f"settlement of batch {st.unfinished_settlement.batch:06d} unfinished: pos settle")
         out.result({"status": "ok", **st.to_json()}, "\n".join(text))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from app.journal.audit import AuditLog
 from app.journal.keyring import Keyring
+from app.journal.meta import Meta
 from app.journal.settlements import Settlements
 from app.journal.staff import Staff
 from app.journal.store import Store
@@ -20,6 +21,7 @@ class Journal:
         self.keyring = Keyring(self.store)
         self.settlements = Settlements(self.store)
         self.audit = AuditLog(self.store)
+        self.meta = Meta(self.store)
 
     def close(self) -> None:
         self.store.close()

@@ -101,6 +101,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX audit_at ON audit (at);
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE meta (
+            key    TEXT PRIMARY KEY,                  -- small facts about the terminal itself
+            value  TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -54,20 +54,7 @@ class Adjustments:
             raise PosError(
                 f"voucher {trace:06d} is in batch {original.batch:06d}, which is settled: use a refund (退货) instead"
             )
-        self.gate.clear_reversals()
-        supervisor = self.shift.verify_supervisor(supervisor_password, f"void of {trace:06d}")
-        return self.online.run(
-            OnlineRequest(
-                TxnKind.VOID,
-                original.amount_minor,
-                operator,
-                None,
-                _inherited(original),
-                original,
-                TxnState.VOIDED,
-                supervisor,
-            )
-        )
+        return self._cancel_whole(TxnKind.VOID, original, operator, supervisor_password)
 
     def refund(self, trace: int, amount: Money, supervisor_password: str, card: CardInput) -> TxnResult:
         operator = self.gate.operator()
@@ -126,18 +113,15 @@ class Adjustments:
         operator = self.gate.operator()
         original = self._original(trace, TxnKind.PREAUTH_VOID)
         self._within_preauth_validity(original)
+        return self._cancel_whole(TxnKind.PREAUTH_VOID, original, operator, supervisor_password)
+
+    def _cancel_whole(self, kind: TxnKind, original: TxnRecord, operator: str, supervisor_password: str) -> TxnResult:
+        """A void or a pre-auth void: the whole amount goes back, and the original becomes VOIDED."""
         self.gate.clear_reversals()
-        supervisor = self.shift.verify_supervisor(supervisor_password, f"pre-auth void of {trace:06d}")
+        supervisor = self.shift.verify_supervisor(supervisor_password, f"{_words(kind)} of {original.trace:06d}")
         return self.online.run(
             OnlineRequest(
-                TxnKind.PREAUTH_VOID,
-                original.amount_minor,
-                operator,
-                None,
-                _inherited(original),
-                original,
-                TxnState.VOIDED,
-                supervisor,
+                kind, original.amount_minor, operator, None, _inherited(original), original, TxnState.VOIDED, supervisor
             )
         )
 

@@ -260,7 +260,9 @@ def describe(record: TxnRecord, acquirer_text: str = "") -> str:
             return f"Approved: available balance {'-' if record.balance_minor < 0 else ''}{balance}"
         return f"Approved, authorisation code {record.auth_code}"
     if state is TxnState.DECLINED:
-        m = meaning(record.response_code or "")
+        if record.response_code is None:  # settled by a status inquiry, not by an answer of its own
+            return f"Declined: {record.reason}"
+        m = meaning(record.response_code)
         advice = f" {m.advice}" if m.advice else ""
         return f"Declined: {m.english} ({record.response_code}).{advice}"
     if state is TxnState.REVERSED:

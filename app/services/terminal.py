@@ -6,6 +6,7 @@ reversals -> recovery.py;  end of day -> settlement.py;  sign-in and staff -> sh
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass
@@ -73,8 +74,10 @@ class Terminal:
     def start(self) -> TerminalStatus:
         """Open for work: demo accounts if configured, working keys from the journal, then (when this process
         owns the terminal) anything a crash left in flight is resolved. Reads no more than a few index rows."""
-        if self.ctx.settings.seed_demo_accounts:
-            self.shift.seed_demo_accounts()
+        if self._lock is not None:  # only the process that owns the terminal writes at start
+            self._note_configuration()
+            if self.ctx.settings.seed_demo_accounts:
+                self.shift.seed_demo_accounts()
         blocks = self.ctx.journal.keyring.load()
         if blocks:
             try:
@@ -85,6 +88,16 @@ class Terminal:
         if self._lock is not None and self.ctx.host.keys is not None and self.ctx.journal.txns.in_flight():
             self.recovery.resolve_all()
         return self.status()
+
+    def _note_configuration(self) -> None:
+        """Audit which sections of the configuration changed since the last start (their values stay out)."""
+        journal, digests = self.ctx.journal, self.ctx.settings.section_digests
+        before = json.loads(journal.meta.get("config_digests") or "{}")
+        if before == digests:
+            return
+        changed = sorted(k for k in digests if before.get(k) != digests[k]) if before else ["first use"]
+        journal.audit.add("system", "configuration_changed", ", ".join(changed), self.ctx.now())
+        journal.meta.put("config_digests", json.dumps(digests, sort_keys=True))
 
     def close(self) -> None:
         self.ctx.host.close()

@@ -59,9 +59,20 @@ class SimulatorHome:
     def start(self, options: SimOptions) -> AcquirerServer:
         acquirer = Acquirer(self.ledger, IssuerDirectory.with_builtin(list(options.issuer_keys)))
         late = options.late_seconds if options.late_seconds is not None else options.read_timeout_s + 3
-        server = AcquirerServer(acquirer, self.pki, options.port, late).start()
+        server = self._bind(acquirer, options.port, late).start()
+        self.ledger.set_meta("last_port", str(server.port))
         self.write_terminal_config(server.url, options.read_timeout_s)
         return server
+
+    def _bind(self, acquirer: Acquirer, port: int, late: float) -> AcquirerServer:
+        """Any free port, preferring the last one, so terminal.toml (and its audit trail) stays the same."""
+        last = self.ledger.meta("last_port")
+        if port == 0 and last:
+            try:
+                return AcquirerServer(acquirer, self.pki, int(last), late)
+            except OSError:
+                pass
+        return AcquirerServer(acquirer, self.pki, port, late)
 
     def write_terminal_config(self, url: str, read_timeout_s: float) -> None:
         def rel(path: Path) -> str:

@@ -29,10 +29,10 @@ class SimProcess:
         assert self.proc.stdout is not None
         first = self.proc.stdout.readline()
         if not first.startswith("acquirer simulator on "):
+            self.proc.wait(10)
+            error = self.proc.stderr.read() if self.proc.stderr else ""
             self.stop()
-            raise RuntimeError(
-                f"simulator did not start: {first!r} {self.proc.stderr.read() if self.proc.stderr else ''}"
-            )
+            raise RuntimeError(f"simulator did not start: {first!r} {error}")
         self.url = first.split()[-1]
         self.config = data_dir / "terminal.toml"
 

@@ -42,34 +42,37 @@ class AnswerTamperingProxy:
             threading.Thread(target=self._handle, args=(raw, self.connections), daemon=True).start()
 
     def _handle(self, raw: socket.socket, number: int) -> None:
+        conn: socket.socket = raw
+        upstream: http.client.HTTPSConnection | None = None
         try:
             conn = self._server_tls.wrap_socket(raw, server_side=True)
-            reader = conn.makefile("rb")
-            request_line = reader.readline().decode()
-            headers = {}
-            while (line := reader.readline().decode()) not in ("\r\n", "\n", ""):
-                name, _, value = line.partition(":")
-                headers[name.strip().lower()] = value.strip()
-            body = reader.read(int(headers.get("content-length", "0")))
+            with conn.makefile("rb") as reader:
+                request_line = reader.readline().decode()
+                headers = {}
+                while (line := reader.readline().decode()) not in ("\r\n", "\n", ""):
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                body = reader.read(int(headers.get("content-length", "0")))
             self.requests.append(body)
             method, path, _ = request_line.split(" ", 2)
             upstream = http.client.HTTPSConnection("127.0.0.1", self.upstream_port, context=self._client_tls)
             upstream.request(method, path, body, {"Content-Type": "application/json"})
             response = upstream.getresponse()
             answer = response.read()
-            upstream.close()
             changed = self.alter(number, answer)
             if changed is None:
-                conn.close()  # the answer never arrives
-                return
+                return  # the answer never arrives
             conn.sendall(
                 f"HTTP/1.0 {response.status} OK\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(changed)}\r\n\r\n".encode()
                 + changed
             )
+        except (OSError, ssl.SSLError, ValueError, http.client.HTTPException):
+            pass  # whatever broke on either side, the terminal sees a connection that ends without an answer
+        finally:
+            if upstream is not None:
+                upstream.close()
             conn.close()
-        except (OSError, ssl.SSLError, ValueError):
-            raw.close()
 
     def close(self) -> None:
         self._listener.close()

@@ -42,8 +42,11 @@ def _busy_day(rig, terminal) -> None:
 def test_no_card_data_anywhere_the_terminal_or_simulator_writes(rig, tmp_path):
     log_file = tmp_path / "pos.log"
     logs.configure("DEBUG", log_file, console_level=logging.CRITICAL)
+    # Through the recording proxy, so the PIN blocks that actually went out can be looked for afterwards.
+    proxy = AnswerTamperingProxy(rig.home.pki, rig.settings, rig.server.port, lambda n, body: body)
+    settings = replace(rig.settings, acquirer=replace(rig.settings.acquirer, url=f"https://127.0.0.1:{proxy.port}"))
     try:
-        terminal = rig.terminal()
+        terminal = build_terminal(settings)
         terminal.sign_in("01", "0000")
         _busy_day(rig, terminal)
         data_dir = rig.settings.terminal.data_dir
@@ -54,10 +57,17 @@ def test_no_card_data_anywhere_the_terminal_or_simulator_writes(rig, tmp_path):
         contents = {p: p.read_bytes() for p in files}
         terminal.close()
     finally:
+        proxy.close()
         logs.configure("WARNING", None, console_level=logging.CRITICAL)
+    pin_blocks = [json.loads(b)["card"]["pin_block"] for b in proxy.requests if b'"pin_block": "' in b]
+    assert len(pin_blocks) >= 5
+    needles = _forbidden()
+    for block in pin_blocks:
+        needles += [("PIN block (hex)", block.encode()), ("PIN block (hex)", block.lower().encode())]
+        needles.append(("PIN block (bytes)", bytes.fromhex(block)))
     assert log_file.stat().st_size > 0 and len(contents) > 10
     for path, data in contents.items():
-        for what, needle in _forbidden():
+        for what, needle in needles:
             assert needle not in data, f"{what} found in {path}"
     schema = contents[data_dir / "journal.sqlite"]
     assert b"pin_block" not in schema and b"track" not in schema

@@ -108,3 +108,17 @@ def test_a_declined_balance_inquiry_reveals_no_balance(rig, terminal, monkeypatc
     assert result.status is Status.DECLINED and result.record.response_code == "55"
     stored = rig.home.ledger.request(result.record.idempotency_key)
     assert "balance_minor" not in stored.response
+
+
+def test_configuration_changes_are_audited_by_section(rig):
+    t = rig.terminal()
+    t.close()
+    text = rig.home.terminal_config.read_text().replace("retries = 1", "retries = 2")
+    rig.home.terminal_config.write_text(text + '\n[limits]\nmax_amount = "900.00"\n')
+    from app.config import load_settings
+
+    t = build_terminal(load_settings(rig.home.terminal_config))
+    events = [(e.event, e.detail) for e in t.ctx.journal.audit.recent()]
+    t.close()
+    assert ("configuration_changed", "acquirer, limits") in events
+    assert ("configuration_changed", "first use") in events

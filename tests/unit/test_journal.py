@@ -85,3 +85,24 @@ def test_migrations_are_applied_once(tmp_path):
     j = Journal(path)
     assert j.txns.next_trace() == 2
     j.close()
+
+
+def test_a_version_1_journal_is_upgraded_in_place_with_its_data(tmp_path):
+    from app.journal.migrations import MIGRATIONS
+
+    path = tmp_path / "journal.sqlite"
+    with sqlite3.connect(path) as db:
+        db.executescript(MIGRATIONS[0][1] + "\nPRAGMA user_version = 1;")
+        db.execute(
+            """INSERT INTO transactions (trace, batch, kind, state, amount_minor, currency, created_at, local_date,
+               updated_at, operator, idempotency_key) VALUES (1, 1, 'sale', 'approved', 500, 'CNY',
+               '2026-01-01T00:00:00.000000Z', '2026-01-01', '2026-01-01T00:00:00.000000Z', '01', 'k')"""
+        )
+        db.execute("UPDATE counters SET value = 2 WHERE name = 'next_trace'")
+    j = Journal(path)
+    assert j.store.pragma("user_version") == LATEST_VERSION
+    assert j.txns.get(1).amount_minor == 500
+    j.meta.put("x", "y")
+    assert j.meta.get("x") == "y"
+    assert j.txns.record_intent(intent("n" * 32)).trace == 2
+    j.close()
