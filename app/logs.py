@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 _PAN = re.compile(r"(?<!\d)(\d{6})(\d{3,9})(\d{4})(?!\d)")
@@ -36,7 +37,8 @@ def configure(level: str, log_file: Path | None, console_level: int = logging.WA
     handlers: list[logging.Handler] = []
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+        # A few megabytes of history is plenty for support; the journal, not the log, is the record.
+        handlers.append(RotatingFileHandler(log_file, maxBytes=5 << 20, backupCount=3, encoding="utf-8"))
     console = logging.StreamHandler()
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

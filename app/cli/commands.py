@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from app.bootstrap import build_terminal, card_input
@@ -213,6 +214,11 @@ def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> in
             records = [t.get(args.trace)]
         else:
             amount = _amount(args.amount, settings) if args.amount else None
+            if args.date is not None:
+                try:
+                    date.fromisoformat(args.date)
+                except ValueError:
+                    raise PosError(f"--date must be a day like 2026-11-20 (got {args.date!r})") from None
             records = t.find(batch=args.batch, local_date=args.date, amount=amount, limit=max(1, args.limit))
         cur = settings.terminal.currency
         text = [

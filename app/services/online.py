@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ from app.services.context import Context
 from app.services.recovery import Recovery
 from app.services.results import STATUS_OF_STATE, TxnResult
 from app.services.slips import transaction_slip
+
+log = logging.getLogger(__name__)
 
 MESSAGE_OF_KIND = {
     TxnKind.SALE: MessageType.AUTHORISE,
@@ -223,6 +226,19 @@ class OnlineTransaction:
         return self._finish(req, record, why)
 
     def _finish(self, req: OnlineRequest, record: TxnRecord, acquirer_text: str) -> TxnResult:
+        log.info(
+            "voucher %06d batch %06d %s %s %s: %s (code %s, auth %s, card %s %s)",
+            record.trace,
+            record.batch,
+            record.kind.value,
+            record.currency,
+            record.amount_minor,
+            record.state.value,
+            record.response_code or "-",
+            record.auth_code or "-",
+            record.masked_pan or "-",
+            record.entry_mode or "",
+        )
         if req.supervisor:
             self.ctx.journal.audit.add(
                 req.supervisor,

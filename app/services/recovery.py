@@ -8,6 +8,7 @@ safe to repeat: a second run after a crash finds each row where the first left i
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from app.domain.responses import APPROVED
@@ -17,6 +18,8 @@ from app.host.client import HostError
 from app.host.protocol import MessageType
 from app.journal.records import Outcome, TxnRecord
 from app.services.context import Context
+
+log = logging.getLogger(__name__)
 
 
 def reversal_key(record: TxnRecord) -> str:
@@ -90,6 +93,7 @@ class Recovery:
         try:
             answer = host.exchange(MessageType.REVERSAL, body)
         except HostError as exc:
+            log.warning("reversal of voucher %06d not delivered: %s", record.trace, exc)
             txns.note_reversal_failure(record.trace, str(exc), self.ctx.now())
             return txns.get(record.trace) or record
         checkpoint("during_reversal")
@@ -98,4 +102,5 @@ class Recovery:
                 record.trace, f"acquirer refused the reversal ({answer['response_code']})", self.ctx.now()
             )
             return txns.get(record.trace) or record
+        log.info("voucher %06d reversed (%s)", record.trace, answer.get("message", ""))
         return txns.record_outcome(record.trace, Outcome(TxnState.REVERSED), self.ctx.now())

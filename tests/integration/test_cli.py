@@ -190,3 +190,27 @@ def test_the_test_card_list_shows_no_full_pan():
     done = pos(None, "cards")
     assert done.returncode == 0 and "magstripe-visa" in done.stdout and ".68" in done.stdout
     assert "4761739001010010" not in done.stdout
+
+
+def test_the_journal_finds_by_date_and_amount_and_refuses_a_bad_date(sim):
+    cfg = sim.config
+    pos_json(cfg, "signin", "--operator", "01", env=OPERATOR)
+    pos_json(cfg, "sale", "10.00")
+    _, sale = pos_json(cfg, "sale", "22.50")
+    code, found = pos_json(cfg, "journal", "--amount", "22.50")
+    assert code == 0 and [t["trace"] for t in found["transactions"]] == [sale["trace"]]
+    _, today = pos_json(cfg, "journal", "--date", found["transactions"][0]["local_date"])
+    assert len(today["transactions"]) == 2
+    done = pos(cfg, "journal", "--date", "20-11-2026")
+    assert done.returncode == 1 and "--date must be a day" in done.stderr
+
+
+def test_the_log_tells_support_how_each_transaction_ended_without_card_numbers(sim):
+    cfg = sim.config
+    pos_json(cfg, "signin", "--operator", "01", env=OPERATOR)
+    pos_json(cfg, "sale", "10.00")
+    pos_json(cfg, "sale", "10.68")
+    log = (sim.data_dir / "terminal" / "pos.log").read_text(encoding="utf-8")
+    assert "voucher 000001 batch 000001 sale CNY 1000: approved (code 00" in log
+    assert "voucher 000002 reversed" in log
+    assert "476173******0010" in log and "4761739001010010" not in log
