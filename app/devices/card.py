@@ -92,7 +92,8 @@ class HostAnswer:
 
     approved: bool
     response_code: str
-    icc: dict[str, str] = field(default_factory=dict)  # 91 issuer authentication data, 71/72 scripts
+    icc: dict[str, str] = field(default_factory=dict)  # tag -> hex: 91 issuer authentication data, 8A ...
+    scripts: tuple[bytes, ...] = ()  # issuer script templates (71 before, 72 after the final GENERATE AC), whole
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,11 @@ class CardCompletion:
 class PinPad(Protocol):
     def online_pin_block(self, pan: str, amount: Money) -> bytes:
         """Ask the cardholder for their PIN and return it enciphered; raise PinCancelled if they cancel."""
+        ...
+
+    def offline_pin_block(self, amount: Money, tries_left: int | None) -> bytes:
+        """Ask for the PIN the chip checks itself (offline plaintext PIN, EMV VERIFY): an ISO 9564 format 2
+        block that goes straight to the card. Raise PinCancelled if the cardholder cancels."""
         ...
 
 

@@ -39,9 +39,16 @@ class EncryptingPinPad:
         self._pin_key = pin_key
 
     def online_pin_block(self, pan: str, amount: Money) -> bytes:
+        return pinblock.encipher_pinblock_iso_4(self._pin_key, self._pin(amount), pan)
+
+    def offline_pin_block(self, amount: Money, tries_left: int | None) -> bytes:
+        # Plaintext offline PIN: the block goes to the chip, which compares it itself; nothing is enciphered.
+        return bytes(pinblock.encode_pinblock_iso_2(self._pin(amount)))
+
+    def _pin(self, amount: Money) -> str:
         pin = self._entry.ask(amount)
         if pin is None:
             raise PinCancelled()
         if not re.fullmatch(r"[0-9]{4,12}", pin):
             raise CardError("a PIN is 4 to 12 digits")
-        return pinblock.encipher_pinblock_iso_4(self._pin_key, pin, pan)
+        return pin

@@ -40,5 +40,5 @@ def terminal_tags(request: CardRequest, tvr: bytes, un: bytes) -> dict[str, byte
         "9C": bytes.fromhex(TRANSACTION_TYPE.get(request.kind, "00")),
         "9F37": un,
         "9F35": bytes.fromhex("22"),  # attended, online with offline capability, merchant-operated
-        "9F33": bytes.fromhex("E0F0C8"),  # manual key, magstripe, chip; plaintext/enciphered PIN, signature
+        "9F33": bytes.fromhex("E0E8C8"),  # manual key, magstripe, chip; offline and online PIN, signature, no CVM
     }

@@ -1,12 +1,104 @@
-"""BER-TLV for ICC data (ISO 8583 field 55 style), over pyemv's codec, with one error type."""
+"""BER-TLV (EMV Book 3, Annex B): an order-preserving parser with one error type, and pyemv's encoder.
+
+Order and repetition matter in card data (a directory holds several `61` entries), so parsing is our own:
+multi-byte tags, short and long (81/82/83) lengths, constructed objects, and the 00/FF padding EMV allows
+between objects. Anything malformed raises TlvError and nothing else (the tests fuzz this).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from pyemv import tlv as _tlv
 
 
 class TlvError(ValueError):
     """Bytes that are not well-formed BER-TLV."""
+
+
+@dataclass(frozen=True)
+class Tlv:
+    tag: str  # upper-case hex, e.g. "9F26"
+    value: bytes
+
+    def encoded(self) -> bytes:
+        return _encode_one(self)
+
+    @property
+    def constructed(self) -> bool:
+        return bool(bytes.fromhex(self.tag[:2])[0] & 0x20)
+
+    def children(self) -> list[Tlv]:
+        return parse(self.value) if self.constructed else []
+
+
+def _tag(data: bytes, i: int) -> tuple[str, int]:
+    start = i
+    first = data[i]
+    i += 1
+    if first & 0x1F == 0x1F:
+        while True:
+            if i >= len(data):
+                raise TlvError("data ends inside a tag")
+            i += 1
+            if not data[i - 1] & 0x80:
+                break
+            if i - start >= 4:
+                raise TlvError("tag longer than 4 bytes")
+    return data[start:i].hex().upper(), i
+
+
+def _length(data: bytes, i: int) -> tuple[int, int]:
+    if i >= len(data):
+        raise TlvError("data ends before a length")
+    first = data[i]
+    i += 1
+    if first < 0x80:
+        return first, i
+    count = first & 0x7F
+    if count == 0 or count > 3:
+        raise TlvError("unsupported length encoding")
+    if i + count > len(data):
+        raise TlvError("data ends inside a length")
+    return int.from_bytes(data[i : i + count], "big"), i + count
+
+
+def parse(data: bytes) -> list[Tlv]:
+    """The top-level objects of `data`, in order."""
+    out: list[Tlv] = []
+    i = 0
+    while i < len(data):
+        if data[i] in (0x00, 0xFF):  # padding between objects
+            i += 1
+            continue
+        tag, i = _tag(data, i)
+        length, i = _length(data, i)
+        if i + length > len(data):
+            raise TlvError(f"tag {tag} claims {length} bytes, only {len(data) - i} left")
+        out.append(Tlv(tag, data[i : i + length]))
+        i += length
+    return out
+
+
+def walk(data: bytes) -> Iterator[Tlv]:
+    """Every object, depth first, constructed ones followed by their contents."""
+    for item in parse(data):
+        yield item
+        if item.constructed:
+            yield from walk(item.value)
+
+
+def primitives(data: bytes) -> dict[str, bytes]:
+    """Primitive objects by tag, opening templates. A tag that appears twice is an error."""
+    out: dict[str, bytes] = {}
+    for item in walk(data):
+        if item.constructed:
+            continue
+        if item.tag in out:
+            raise TlvError(f"tag {item.tag} appears twice")
+        out[item.tag] = item.value
+    return out
 
 
 def encode(tags: dict[str, bytes]) -> bytes:
@@ -17,17 +109,40 @@ def encode(tags: dict[str, bytes]) -> bytes:
 
 
 def decode(data: bytes) -> dict[str, bytes]:
-    """Flattened tag -> value (constructed templates are opened). Raises TlvError for anything malformed."""
-    try:
-        decoded = _tlv.decode(bytes(data), flatten=True)
-    except (_tlv.DecodeError, ValueError, TypeError, IndexError) as exc:
-        raise TlvError(f"malformed TLV: {exc}") from None
-    return {str(tag): bytes(value) for tag, value in decoded.items()}
+    return primitives(data)
 
 
 def icc_hex(tags: dict[str, str]) -> str:
     """Hex tag map (as CardRead.icc holds it) -> the hex TLV string a host message carries."""
     return encode({t: bytes.fromhex(v) for t, v in tags.items()}).hex().upper()
+
+
+def split_scripts(text: str) -> tuple[dict[str, bytes], tuple[bytes, ...]]:
+    """An acquirer's ICC data: its primitive tags, and its issuer script templates (71/72) kept whole."""
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise TlvError("ICC data is not hex") from None
+    scripts = []
+    plain = bytearray()
+    for item in parse(raw):
+        encoded = _encode_one(item)
+        if item.tag in ("71", "72"):
+            scripts.append(encoded)
+        else:
+            plain += encoded
+    return primitives(bytes(plain)), tuple(scripts)
+
+
+def _encode_one(item: Tlv) -> bytes:
+    length = len(item.value)
+    if length < 0x80:
+        size = bytes([length])
+    elif length < 0x100:
+        size = bytes([0x81, length])
+    else:
+        size = bytes([0x82]) + length.to_bytes(2, "big")
+    return bytes.fromhex(item.tag) + size + item.value
 
 
 def icc_tags(text: str) -> dict[str, bytes]:

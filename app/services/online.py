@@ -26,7 +26,7 @@ from app.domain.money import Money, currency
 from app.domain.receipt import Copy
 from app.domain.responses import APPROVED, meaning
 from app.domain.transaction import TxnKind, TxnState
-from app.emv.tlv import TlvError, icc_hex, icc_tags
+from app.emv.tlv import TlvError, icc_hex, split_scripts
 from app.faults import checkpoint
 from app.host.client import HostBadAnswer, HostError
 from app.host.protocol import AUTH_CODE, HEX, RESPONSE_CODE, RRN, MessageType, ProtocolError, int_field, text_field
@@ -71,6 +71,7 @@ class _Answer:
     icc: dict[str, str]
     balance_minor: int | None
     text: str
+    scripts: tuple[bytes, ...] = ()
 
     @property
     def approved(self) -> bool:
@@ -176,7 +177,8 @@ class OnlineTransaction:
         if approved and (raw.get("amount_minor") != record.amount_minor or raw.get("currency") != record.currency):
             raise ProtocolError("the approved amount is not the amount we asked for")
         icc_text = text_field(raw, "icc", HEX, optional=True)
-        icc = {t: v.hex().upper() for t, v in icc_tags(icc_text).items()} if icc_text else {}
+        tags, scripts = split_scripts(icc_text) if icc_text else ({}, ())
+        icc = {t: v.hex().upper() for t, v in tags.items()}
         balance = None
         if approved and record.kind is TxnKind.BALANCE:
             balance = int_field(raw, "balance_minor", -(10**12), 10**12)
@@ -184,7 +186,7 @@ class OnlineTransaction:
         rrn = text_field(raw, "rrn", RRN) if approved else None
         message = raw.get("message")
         text = message[:200] if isinstance(message, str) else meaning(code).english
-        return _Answer(code, auth_code, rrn, icc, balance, text)
+        return _Answer(code, auth_code, rrn, icc, balance, text, scripts)
 
     # -- outcomes -------------------------------------------------------------------------------------------
 
@@ -192,7 +194,7 @@ class OnlineTransaction:
         card_emv: dict[str, str] = {}
         if req.card is not None and req.kind in CARD_DECIDES:
             try:
-                verdict = req.card.complete(HostAnswer(answer.approved, answer.code, answer.icc))
+                verdict = req.card.complete(HostAnswer(answer.approved, answer.code, answer.icc, answer.scripts))
                 accepted, why, card_emv = verdict.accepted, verdict.reason, verdict.icc
             except CardError as exc:
                 accepted, why = False, str(exc)

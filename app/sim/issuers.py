@@ -14,6 +14,7 @@ from app.emv.cryptograms import SUPPORTED_CVNS
 from app.sim.card_profiles import CARD_PROFILES
 
 DEFAULT_BALANCE_MINOR = 1_000_000
+EMULATED_CARD_KEYS = Path(__file__).parent / "emulator" / "issuer-keys.toml"
 
 
 class IssuerKeysError(ValueError):
@@ -42,10 +43,11 @@ class IssuerDirectory:
 
     @classmethod
     def with_builtin(cls, extra: list[IssuerKey] | None = None) -> IssuerDirectory:
+        """The simulated test cards, the emulated EMV cards, then whatever a keys file adds."""
         builtin = [
             IssuerKey(p.pan, p.cvn, bytes.fromhex(p.imk_ac), p.pin, p.balance_minor) for p in CARD_PROFILES.values()
         ]
-        return cls(builtin + (extra or []))
+        return cls(builtin + load_issuer_keys(EMULATED_CARD_KEYS) + (extra or []))
 
 
 def load_issuer_keys(path: Path) -> list[IssuerKey]:

@@ -1,0 +1,194 @@
+"""The EMV kernel through the engine, against every emulated card and the real acquirer simulator.
+
+The card sits in an in-process reader here, so these tests are about the kernel's decisions; the same cards run
+through pcscd/vpcd and nfcpy in test_emv_readers.py."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+
+import pytest
+
+from app.devices.emv_source import ReaderCardSource
+from app.devices.pin_entry import KnownPin
+from app.domain.transaction import TxnState
+from app.emv.capk import TEST_KEYS, CapkStore
+from app.emv.config import KernelConfig
+from app.emv.trace import ApduTrace
+from app.services.context import CardInput
+from app.services.errors import PosError
+from app.services.results import Status
+from app.sim.emulator.direct import EmulatedReader
+from app.sim.emulator.profiles import make_card
+
+KERNEL = KernelConfig()
+
+
+def present(profile: str, pin: str = "1234", *, tap: bool = False, config: KernelConfig = KERNEL, choose=None):
+    reader = EmulatedReader()
+    reader.insert(make_card(profile))
+    source = ReaderCardSource(config, tap=reader, wait_s=1) if tap else ReaderCardSource(config, chip=reader, wait_s=1)
+    if choose is not None:
+        source.choose = choose
+    return CardInput(source, KnownPin(pin)), reader
+
+
+@pytest.mark.parametrize(
+    ("profile", "pin", "cvm", "brand"),
+    [
+        ("visa-cda", "1234", "signature", "visa"),
+        ("mastercard-dda", "1234", "online_pin", "mastercard"),
+        ("unionpay-nopse", "123456", "online_pin", "unionpay"),
+        ("visa-offline-pin", "4321", "offline_pin", "visa"),
+        ("t0", "1234", "no_cvm", "mastercard"),
+    ],
+)
+def test_each_chip_card_is_approved_with_its_own_cvm(rig, terminal, profile, pin, cvm, brand):
+    card, _ = present(profile, pin)
+    result = terminal.sale(rig.money("88.00"), card)
+    assert result.status is Status.APPROVED, result.message
+    r = result.record
+    assert (r.cvm, r.brand, r.entry_mode) == (cvm, brand, "chip")
+    assert r.emv["9F27"] == "40", "the card accepted the issuer's answer with a TC"
+
+
+def test_offline_data_authentication_passes_for_sda_dda_and_cda(rig, terminal):
+    for profile, pin in (("visa-cda", "1234"), ("mastercard-dda", "1234"), ("unionpay-nopse", "123456")):
+        card, _ = present(profile, pin)
+        tvr = bytes.fromhex(terminal.sale(rig.money("5.00"), card).record.emv["95"])
+        assert tvr[0] & 0xEC == 0, f"{profile}: an ODA failure bit is set in TVR {tvr.hex()}"
+
+
+def test_with_the_wrong_ca_key_offline_authentication_fails_and_the_tvr_says_so(rig, terminal, tmp_path):
+    # A well-formed key file whose Mastercard entry carries the Visa CA's modulus: valid, but the wrong key.
+    keys = tomllib.loads(TEST_KEYS.read_text(encoding="utf-8"))["key"]
+    visa = next(k for k in keys if k["rid"] == "A000000003")
+    mc = next(k for k in keys if k["rid"] == "A000000004")
+    digest = hashlib.sha1(bytes.fromhex(mc["rid"] + mc["index"] + visa["modulus"] + "03"))  # noqa: S324 (EMV's)
+    checksum = digest.hexdigest().upper()
+    capk = tmp_path / "capk.toml"
+    capk.write_text(
+        f'[[key]]\nrid = "{mc["rid"]}"\nindex = "{mc["index"]}"\nmodulus = "{visa["modulus"]}"\n'
+        f'exponent = "03"\nexpiry = "2049-12-31"\nchecksum = "{checksum}"\n'
+    )
+    card, _ = present("mastercard-dda", config=KernelConfig(capks=CapkStore.load(capk)))
+    result = terminal.sale(rig.money("6.00"), card)
+    assert bytes.fromhex(result.record.emv["95"])[0] & 0x08, "DDA failed"
+    assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
+
+
+def test_a_card_without_pse_is_found_through_the_aid_list(rig, terminal):
+    card, _ = present("unionpay-nopse", "123456")
+    assert terminal.sale(rig.money("7.00"), card).record.emv["84"] == "A000000333010101"
+
+
+def test_two_applications_the_highest_priority_first_or_the_cardholders_choice(rig, terminal):
+    card, _ = present("unionpay-two-apps", "123456")
+    first = terminal.sale(rig.money("8.00"), card).record
+    assert (first.emv["84"], first.funding) == ("A000000333010102", "credit")
+    offered: list[list[str]] = []
+
+    def cardholder_picks_debit(candidates):
+        offered.append([c.label for c in candidates])
+        return next(i for i, c in enumerate(candidates) if c.aid_hex.endswith("0101"))
+
+    card, _ = present("unionpay-two-apps", "123456", choose=cardholder_picks_debit)
+    chosen = terminal.sale(rig.money("9.00"), card).record
+    assert (chosen.emv["84"], chosen.funding) == ("A000000333010101", "debit")
+    assert offered == [["UnionPay Credit", "UnionPay Debit"]]
+
+
+def test_an_expired_card_goes_online_with_the_tvr_bit_and_the_issuer_declines(rig, terminal):
+    card, _ = present("visa-expired")
+    result = terminal.sale(rig.money("10.00"), card)
+    assert result.status is Status.DECLINED and result.record.response_code == "54"
+    assert bytes.fromhex(result.record.emv["95"])[1] & 0x40
+
+
+def test_a_card_that_declines_after_the_issuer_approved_is_reversed(rig, terminal):
+    card, _ = present("visa-aac")
+    result = terminal.sale(rig.money("11.00"), card)
+    assert result.status is Status.UNKNOWN and result.record.state is TxnState.REVERSED
+    assert "card declined after the issuer approved" in result.record.reason
+    assert rig.acquirer_net == 0
+
+
+def test_malformed_card_data_is_one_clear_line_and_nothing_is_recorded(rig, terminal):
+    card, _ = present("malformed")
+    before = terminal.status().next_trace
+    with pytest.raises(PosError, match="chip could not be read"):
+        terminal.sale(rig.money("12.00"), card)
+    assert terminal.status().next_trace == before
+
+
+def test_a_wrong_offline_pin_three_times_fails_verification_and_the_issuer_sees_it(rig, terminal):
+    card, _ = present("visa-offline-pin", "0000")
+    result = terminal.sale(rig.money("13.00"), card)
+    tvr = bytes.fromhex(result.record.emv["95"])
+    assert tvr[2] & 0x80 and tvr[2] & 0x20, "cardholder verification failed, PIN try limit exceeded"
+
+
+def test_the_card_removed_while_online_is_reversed(rig, terminal):
+    from app.devices.card import CardRemoved
+
+    card, reader = present("visa-cda")
+    real = terminal.ctx.host.exchange
+
+    def pull_the_card_then_answer(kind, body, retries=None):
+        answer = real(kind, body, retries)
+        reader.remove()
+        return answer
+
+    terminal.ctx.host.exchange = pull_the_card_then_answer
+    try:
+        result = terminal.sale(rig.money("14.00"), card)
+    finally:
+        terminal.ctx.host.exchange = real
+    assert result.record.state is TxnState.REVERSED
+    assert CardRemoved().args[0].split(":")[0] in result.record.reason
+    assert rig.acquirer_net == 0
+
+
+@pytest.mark.parametrize(
+    ("profile", "pin"),
+    [("visa-contactless", "1234"), ("mastercard-contactless", "1234"), ("unionpay-quickpass", "123456")],
+)
+def test_each_contactless_card_taps_without_cvm_below_the_limit(rig, terminal, profile, pin):
+    card, _ = present(profile, pin, tap=True)
+    result = terminal.sale(rig.money("99.00"), card)
+    assert result.status is Status.APPROVED, result.message
+    assert (result.record.entry_mode, result.record.cvm) == ("contactless", "no_cvm")
+
+
+def test_a_qvsdc_tap_takes_three_apdus(rig, terminal):
+    traces: list[ApduTrace] = []
+    card, _ = present("visa-contactless", tap=True)
+    card.source.on_trace = traces.append
+    terminal.sale(rig.money("20.00"), card)
+    assert len(traces[0].lines) == 3, list(traces[0].lines)
+
+
+def test_above_the_cvm_limit_a_tap_asks_for_the_pin(rig, terminal):
+    card, _ = present("unionpay-quickpass", "123456", tap=True)
+    result = terminal.sale(rig.money("1500.00"), card)
+    assert result.status is Status.APPROVED and result.record.cvm == "online_pin"
+
+
+def test_above_the_contactless_limit_the_card_must_be_inserted(rig, terminal):
+    card, _ = present("visa-contactless", tap=True)
+    with pytest.raises(PosError, match="insert"):
+        terminal.sale(rig.money("6000.00"), card)
+
+
+def test_the_apdu_trace_never_shows_a_full_pan(rig, terminal):
+    from app.sim.emulator.profiles import EMULATED_CARDS
+
+    traces: list[ApduTrace] = []
+    card, _ = present("mastercard-dda")
+    card.source.on_trace = traces.append
+    terminal.sale(rig.money("21.00"), card)
+    text = "\n".join(traces[0].lines)
+    pan = EMULATED_CARDS["mastercard-dda"].apps[0].pan
+    assert pan not in text and pan[:6] in text
+    assert "<PIN data hidden>" not in text or "0020" in text
