@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # System packages the tests and the demo need; installed only when running as root on a Debian-like system.
-APT_PACKAGES := python3-venv python3-dev strace sqlite3
+APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev
 
 .PHONY: setup system-packages run test lint typecheck unit bench clean
 
@@ -43,6 +43,7 @@ test: lint typecheck
 
 bench: setup
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.emv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -9,13 +9,21 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from app.config import Settings
+from app.devices.emv_source import ReaderCardSource
+from app.devices.nfc_reader import NfcReader
+from app.devices.pcsc_reader import PcscReader
 from app.devices.pin_entry import KnownPin, PinEntry
 from app.devices.printer import SlipPrinter, TextFilePrinter
 from app.devices.simulated_card import CardBehaviour, ContactlessLimits, SimulatedCardSource
+from app.devices.swipe_reader import EvdevSwipeReader
 from app.domain.cards import EntryMode
 from app.domain.money import Money
+from app.emv.capk import TEST_KEYS, CapkFileError, CapkStore
+from app.emv.config import KernelConfig
 from app.host.client import HostClient
 from app.journal.journal import Journal
 from app.services.clock import Clock, SystemClock
@@ -58,13 +66,52 @@ def build_terminal(
 
 
 class ConsolePinEntry:
-    """Cardholder PIN typed at the console: demo and test benches only, never a certified PIN pad."""
+    """Cardholder PIN typed at the console: demo and test benches only, never a certified PIN pad.
+
+    POS_CARDHOLDER_PIN answers for scripts and tests; otherwise standard input, unseen when it is a terminal."""
 
     def ask(self, amount: Money) -> str | None:
+        scripted = os.environ.get("POS_CARDHOLDER_PIN")
+        if scripted is not None:
+            return scripted
         if not sys.stdin.isatty():
             line = sys.stdin.readline()
             return line.strip() or None
         return getpass.getpass(f"Customer PIN for {amount} (Enter to cancel): ") or None
+
+
+@dataclass(frozen=True)
+class Readers:
+    """The real readers a transaction may use; an empty string chip reader means the first PC/SC reader."""
+
+    chip: str | None = None
+    contactless: str | None = None
+    swipe: Path | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.chip is not None or bool(self.contactless) or self.swipe is not None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> Readers:
+        c = settings.cards
+        return cls(c.chip_reader, c.contactless_reader, c.swipe_device) if c.source == "readers" else cls()
+
+
+def kernel_config(settings: Settings) -> KernelConfig:
+    """Production terminals trust only the networks' CA keys; training terminals also the emulated cards' CA."""
+    files = [settings.cards.capk_file] if settings.cards.capk_file else []
+    if settings.terminal.training:
+        files.append(TEST_KEYS)
+    try:
+        capks = CapkStore.load(*files)
+    except CapkFileError as exc:
+        raise PosError(str(exc)) from None
+    return KernelConfig(
+        capks=capks,
+        contactless_transaction_limit_minor=settings.cards.contactless_limit.minor,
+        contactless_cvm_limit_minor=settings.cards.contactless_cvm_limit.minor,
+    )
 
 
 def card_input(
@@ -72,8 +119,28 @@ def card_input(
     profile: str | None = None,
     entry: str | None = None,
     behaviour: CardBehaviour = CardBehaviour.NORMAL,
+    readers: Readers | None = None,
 ) -> CardInput:
-    """The card for one transaction. Today: the simulated test-card profiles (the EMV readers plug in here)."""
+    """The card for one transaction: from real readers (command-line choice first, then the configuration), or
+    one of the simulated test-card profiles."""
+    chosen = readers if readers is not None and readers.any else Readers.configured(settings)
+    if chosen.any:
+        if profile or entry:
+            raise PosError("--card and --entry choose a simulated card; with a reader, the card is the one presented")
+        return CardInput(reader_source(settings, chosen), ConsolePinEntry())
+    return _simulated(settings, profile, entry, behaviour)
+
+
+def reader_source(settings: Settings, readers: Readers) -> ReaderCardSource:
+    return ReaderCardSource(
+        kernel_config(settings),
+        chip=PcscReader(readers.chip or None) if readers.chip is not None else None,
+        tap=NfcReader(readers.contactless) if readers.contactless else None,
+        swipe=EvdevSwipeReader(str(readers.swipe)) if readers.swipe is not None else None,
+    )
+
+
+def _simulated(settings: Settings, profile: str | None, entry: str | None, behaviour: CardBehaviour) -> CardInput:
     name = profile or settings.cards.default_profile
     if name not in CARD_PROFILES:
         raise PosError(f"no test card called {name!r}; known: {', '.join(CARD_PROFILES)}")

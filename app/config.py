@@ -59,12 +59,16 @@ class Limits:
 
 @dataclass(frozen=True)
 class CardSettings:
-    source: str
+    source: str  # "simulated" test-card profiles, or "readers"
     default_profile: str
     default_entry: str
     contactless_limit: Money
     contactless_cvm_limit: Money
     pin_entry: str
+    chip_reader: str | None = None  # PC/SC reader name; "" means the first reader
+    contactless_reader: str | None = None  # nfcpy path: "usb", "usb:072f:2200", "udp:localhost:PORT"
+    swipe_device: Path | None = None  # the swipe reader's /dev/input/event* (better: a /dev/input/by-id link)
+    capk_file: Path | None = None  # the payment networks' CA public keys
 
 
 @dataclass(frozen=True)
@@ -273,16 +277,26 @@ def load_settings(path: Path) -> Settings:
 
     c = _Reader(path, data, "cards")
     cards = CardSettings(
-        source=c.get("source", _choice("simulated"), "simulated"),
+        source=c.get("source", _choice("simulated", "readers"), "simulated"),
         default_profile=c.get("default_profile", _text(r"[a-z0-9-]{1,40}", "a test card name"), "visa-credit"),
         default_entry=c.get("default_entry", _choice("chip", "contactless", "swipe"), "chip"),
         contactless_limit=c.get("contactless_limit", _money(cur), Money(5_000 * 10**cur.exponent, cur)),
         contactless_cvm_limit=c.get("contactless_cvm_limit", _money(cur), Money(1_000 * 10**cur.exponent, cur)),
         pin_entry=c.get("pin_entry", _choice("simulated", "console"), "simulated"),
+        chip_reader=c.get("chip_reader", _text(r"[^\n]{0,80}", "a PC/SC reader name"), None),
+        contactless_reader=c.get(
+            "contactless_reader", _text(r"(usb|udp|tty)(:[^\s]*)?", "an nfcpy path like usb"), None
+        ),
+        swipe_device=c.get("swipe_device", _path(base, must_exist=False), None),
+        capk_file=c.get("capk_file", _path(base, must_exist=True), None),
     )
     c.done()
     if cards.contactless_cvm_limit > cards.contactless_limit:
         raise ConfigError(f"{path}: [cards] contactless_cvm_limit must not be above contactless_limit")
+    if cards.source == "readers" and not (
+        cards.chip_reader is not None or cards.contactless_reader or cards.swipe_device
+    ):
+        raise ConfigError(f'{path}: [cards] source = "readers" needs chip_reader, contactless_reader or swipe_device')
     if cards.source == "simulated" and cards.default_profile not in CARD_PROFILES:
         raise ConfigError(
             f"{path}: [cards] default_profile: no test card called {cards.default_profile!r} "

@@ -50,3 +50,5 @@ def configure(level: str, log_file: Path | None, console_level: int = logging.WA
         root.addHandler(handler)
     for noisy in ("urllib3", "requests"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # nfcpy logs every card that leaves the field as a timeout error; the kernel reports removals itself.
+    logging.getLogger("nfc").setLevel(logging.CRITICAL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import signal
 import sys
 import threading
@@ -11,17 +12,21 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from app.bootstrap import build_terminal, card_input
+from app.bootstrap import Readers, build_terminal, card_input
 from app.cli.io import Output, read_secret
 from app.config import Settings
 from app.domain.money import Money, currency
 from app.domain.operators import SUPERVISOR_ID
+from app.services.context import CardInput
 from app.services.errors import PosError
 from app.services.results import Status, TxnResult
 from app.services.settlement import SettlementResult
 from app.services.terminal import Terminal
 from app.sim import magic
 from app.sim.card_profiles import CARD_PROFILES
+from app.sim.emulator.isodep import IsoDepCard
+from app.sim.emulator.profiles import EMULATED_CARDS, make_card
+from app.sim.emulator.vpcd import VpcdCard
 from app.sim.home import SimOptions, SimulatorHome
 from app.sim.issuers import load_issuer_keys
 
@@ -50,6 +55,19 @@ def _print_txn(out: Output, result: TxnResult) -> int:
         lines.append(f"  printer: {result.printer_error} (reprint with: pos reprint {r.trace if r else ''})")
     out.result(result.to_json(), "\n".join(lines))
     return 0 if result.status is Status.APPROVED else 1
+
+
+def _card_command(
+    args: argparse.Namespace, out: Output, settings: Settings, act: Callable[[Terminal, CardInput], TxnResult]
+) -> int:
+    """A command that reads a card: a simulated test card, or the readers named on the command line."""
+    card = card_input(settings, args.card, args.entry, readers=Readers(args.reader, args.nfc, args.swipe))
+    try:
+        return _with_terminal(settings, lambda t: _print_txn(out, act(t, card)))
+    finally:
+        closer = getattr(card.source, "close", None)
+        if closer is not None:
+            closer()
 
 
 def _with_terminal(settings: Settings, work: Callable[[Terminal], int], exclusive: bool = True) -> int:
@@ -149,19 +167,16 @@ def _cancel_on_sigterm() -> threading.Event:
 
 def cmd_sale(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     amount = _amount(args.amount, settings)
-    card = card_input(settings, args.card, args.entry)
-    return _with_terminal(settings, lambda t: _print_txn(out, t.sale(amount, card, _cancel_on_sigterm())))
+    return _card_command(args, out, settings, lambda t, card: t.sale(amount, card, _cancel_on_sigterm()))
 
 
 def cmd_preauth(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     amount = _amount(args.amount, settings)
-    card = card_input(settings, args.card, args.entry)
-    return _with_terminal(settings, lambda t: _print_txn(out, t.preauth(amount, card, _cancel_on_sigterm())))
+    return _card_command(args, out, settings, lambda t, card: t.preauth(amount, card, _cancel_on_sigterm()))
 
 
 def cmd_balance(args: argparse.Namespace, out: Output, settings: Settings) -> int:
-    card = card_input(settings, args.card, args.entry)
-    return _with_terminal(settings, lambda t: _print_txn(out, t.balance(card)))
+    return _card_command(args, out, settings, lambda t, card: t.balance(card))
 
 
 def cmd_void(args: argparse.Namespace, out: Output, settings: Settings) -> int:
@@ -170,8 +185,7 @@ def cmd_void(args: argparse.Namespace, out: Output, settings: Settings) -> int:
 
 def cmd_refund(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     amount = _amount(args.amount, settings)
-    card = card_input(settings, args.card, args.entry)
-    return _with_terminal(settings, lambda t: _print_txn(out, t.refund(args.trace, amount, _supervisor(), card)))
+    return _card_command(args, out, settings, lambda t, card: t.refund(args.trace, amount, _supervisor(), card))
 
 
 def cmd_complete(args: argparse.Namespace, out: Output, settings: Settings) -> int:
@@ -327,6 +341,35 @@ def cmd_acquirer_sim(args: argparse.Namespace, out: Output) -> int:
     return 0
 
 
+def cmd_card_emulator(args: argparse.Namespace, out: Output) -> int:
+    """Holds one emulated card in pcscd's virtual reader (vpcd) or in nfcpy's udp field until stopped."""
+    if args.profile not in EMULATED_CARDS:
+        raise PosError(f"no emulated card called {args.profile!r}; known: {', '.join(EMULATED_CARDS)}")
+    card = make_card(args.profile)
+    holder: VpcdCard | IsoDepCard
+    if args.nfc:
+        match = re.fullmatch(r"udp:([\w.-]+):([0-9]{1,5})", args.nfc)
+        if not match:
+            raise PosError(f"--nfc must look like udp:localhost:54321 (got {args.nfc!r})")
+        holder = IsoDepCard(card, int(match.group(2)), host=match.group(1))
+        where = f"the nfcpy field {args.nfc}"
+    else:
+        holder = VpcdCard(card, port=args.vpcd_port)
+        where = f"the virtual PC/SC reader on port {args.vpcd_port}"
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        holder.start()
+    except OSError as exc:
+        raise PosError(f"cannot reach {where}: {exc.strerror or exc} (is pcscd running with vpcd?)") from None
+    out.result({"status": "ok", "card": args.profile, "where": where}, f"card {args.profile} is in {where}")
+    sys.stdout.flush()
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    holder.stop()
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     from app.cli.tour import run_tour
 
@@ -352,6 +395,7 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "status": cmd_status,
     "cards": cmd_cards,
     "acquirer-sim": cmd_acquirer_sim,
+    "card-emulator": cmd_card_emulator,
     "demo": cmd_demo,
 }
-NO_TERMINAL = ("cards", "acquirer-sim")
+NO_TERMINAL = ("cards", "acquirer-sim", "card-emulator")

@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     def card_options(cmd: argparse.ArgumentParser) -> None:
         cmd.add_argument("--card", metavar="PROFILE", help="test card to present (see: pos cards)")
         cmd.add_argument("--entry", choices=("chip", "contactless", "swipe"), help="how the card is presented")
+        cmd.add_argument("--reader", metavar="NAME", help='read a chip card in this PC/SC reader ("" = the first)')
+        cmd.add_argument("--nfc", metavar="PATH", help="read a tapped card on this nfcpy device (usb, udp:HOST:PORT)")
+        cmd.add_argument("--swipe", metavar="DEVICE", type=Path, help="read a swiped card from this input device")
 
     sub.add_parser("setup", help="first run: choose the supervisor password")
     op = sub.add_parser("operator", help="add, remove or re-PIN operators (supervisor)")
@@ -90,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--issuer-keys", type=Path, metavar="FILE")
     sim.add_argument("--read-timeout", type=float, default=5.0, help="read timeout written into terminal.toml")
     sim.add_argument("--late-seconds", type=float, help="how late .98 answers (default: read timeout + 3)")
+    emulator = sub.add_parser("card-emulator", help="hold an emulated EMV card in a virtual reader (tests, demos)")
+    emulator.add_argument("profile", help="emulated card (see: pos cards)")
+    where = emulator.add_mutually_exclusive_group()
+    where.add_argument("--vpcd-port", type=int, default=35963, help="pcscd's vpcd port (default 35963)")
+    where.add_argument("--nfc", metavar="udp:HOST:PORT", help="hold the card in nfcpy's udp field instead")
     sub.add_parser("demo", help="a guided counter day in demo mode")
     return p
 

@@ -71,6 +71,12 @@ class ReaderCardSource:
         tap = self.tap if self.tap and not contactless.over_contactless_limit(request, self.config) else None
         if not (self.chip or tap or self.swipe):
             raise InsertCardInstead("the amount is over the contactless limit") if self.tap else CardError("no reader")
+        for reader in (self.chip, tap):
+            check = getattr(reader, "check", None)
+            if check is not None:
+                check()
+        if [self.chip, tap, self.swipe].count(None) == 2:
+            return self._only_reader(tap, request, pin_pad)
         deadline = time.monotonic() + self.wait_s
         while time.monotonic() < deadline:
             if self.cancel is not None and self.cancel.is_set():
@@ -82,6 +88,24 @@ class ReaderCardSource:
             if self.swipe and (track := self.swipe.wait_for_swipe(POLL_S, self.cancel)):
                 return self._swiped(track, request, pin_pad)
         raise CardError("no card was presented in time")
+
+    def _only_reader(
+        self, tap: ContactlessReader | None, request: CardRequest, pin_pad: PinPad
+    ) -> kernel.EmvSession | contactless.TapSession | SwipeSession:
+        """With one reader there is nothing to take turns with: wait on it, and let it report its own faults."""
+        if self.chip and (transport := self.chip.wait_for_card(self.wait_s, self.cancel)):
+            return self._chip(transport, request, pin_pad)
+        if tap and (transport := tap.wait_for_card(self.wait_s, self.cancel)):
+            return self._tap(transport, request, pin_pad)
+        if self.swipe and (track := self.swipe.wait_for_swipe(self.wait_s, self.cancel)):
+            return self._swiped(track, request, pin_pad)
+        raise CardError("no card was presented in time")
+
+    def close(self) -> None:
+        for reader in (self.chip, self.tap, self.swipe):
+            closer = getattr(reader, "close", None)
+            if closer is not None:
+                closer()
 
     def _channel(self, transport: CardTransport) -> CardChannel:
         trace = ApduTrace()

@@ -214,3 +214,13 @@ def test_the_log_tells_support_how_each_transaction_ended_without_card_numbers(s
     assert "voucher 000001 batch 000001 sale CNY 1000: approved (code 00" in log
     assert "voucher 000002 reversed" in log
     assert "476173******0010" in log and "4761739001010010" not in log
+
+
+def test_the_card_emulator_refuses_an_unknown_card_in_one_line():
+    done = pos(None, "card-emulator", "no-such-card")
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "no emulated card called" in done.stderr
+
+
+def test_a_reader_and_a_simulated_card_cannot_be_asked_for_together(sim):
+    done = pos(sim.config, "sale", "1.00", "--reader", "Virtual PCD 00 00", "--card", "visa-credit")
+    assert done.returncode == 1 and "--card and --entry choose a simulated card" in done.stderr

@@ -65,6 +65,12 @@ def test_a_good_file_loads_with_defaults_and_relative_paths(config_dir):
         (("[secrets]", '[cards]\ncontactless_cvm_limit = "6000.00"\n[secrets]'), "contactless_cvm_limit"),
         (("[secrets]", '[cards]\ndefault_profile = "nope"\n[secrets]'), "[cards] default_profile"),
         (("[secrets]", '[limits]\nmax_amount = "0"\n[secrets]'), "[limits] max_amount"),
+        (
+            ("[secrets]", '[cards]\nsource = "readers"\n[secrets]'),
+            "needs chip_reader, contactless_reader or swipe_device",
+        ),
+        (("[secrets]", '[cards]\ncontactless_reader = "bluetooth"\n[secrets]'), "[cards] contactless_reader"),
+        (("[secrets]", '[cards]\ncapk_file = "nowhere.toml"\n[secrets]'), "[cards] capk_file"),
         (("[terminal]", "[termnial]\nx = 1\n[terminal]"), "unknown section [termnial]"),
         (('merchant_id = "898310048990001"\n', ""), "[terminal] merchant_id is required"),
     ],
