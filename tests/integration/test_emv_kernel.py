@@ -6,21 +6,34 @@ through pcscd/vpcd and nfcpy in test_emv_readers.py."""
 from __future__ import annotations
 
 import hashlib
+import os
 import tomllib
+from dataclasses import replace
+from datetime import datetime
 
 import pytest
 
+from app.devices.card import CardRequest, HostAnswer
 from app.devices.emv_source import ReaderCardSource
-from app.devices.pin_entry import KnownPin
-from app.domain.transaction import TxnState
+from app.devices.pin_entry import EncryptingPinPad, KnownPin
+from app.devices.swipe_reader import EvdevSwipeReader
+from app.domain.money import Money, currency
+from app.domain.transaction import TxnKind, TxnState
+from app.emv import apdu, kernel
+from app.emv.apdu import CardChannel
 from app.emv.capk import TEST_KEYS, CapkStore
 from app.emv.config import KernelConfig
+from app.emv.cryptograms import CardCryptograms
+from app.emv.tlv import encode
 from app.emv.trace import ApduTrace
 from app.services.context import CardInput
 from app.services.errors import PosError
 from app.services.results import Status
+from app.sim.emulator.card import EmvCard
 from app.sim.emulator.direct import EmulatedReader
-from app.sim.emulator.profiles import make_card
+from app.sim.emulator.profiles import card_spec, make_card
+from app.sim.issuers import IssuerDirectory
+from tests.unit.test_swipe import events
 
 KERNEL = KernelConfig()
 
@@ -192,3 +205,99 @@ def test_the_apdu_trace_never_shows_a_full_pan(rig, terminal):
     pan = EMULATED_CARDS["mastercard-dda"].apps[0].pan
     assert pan not in text and pan[:6] in text
     assert "<PIN data hidden>" not in text or "0020" in text
+
+
+# -- issuer scripts, brand checks, fallback -------------------------------------------------------------------
+
+
+def _read_to_first_cryptogram(profile: str, pin: str = "1234"):
+    reader = EmulatedReader()
+    reader.insert(make_card(profile))
+    transport = reader.wait_for_card(1)
+    assert transport is not None
+    request = CardRequest(TxnKind.SALE, Money(4200, currency("CNY")), datetime.now(), 156, "KPOS0001")
+    channel = CardChannel(transport)
+    return kernel.read_card(channel, request, EncryptingPinPad(KnownPin(pin), bytes(16)), KERNEL), channel
+
+
+def _issuer(session) -> CardCryptograms:
+    pan = session.card.sensitive.pan
+    issuer = IssuerDirectory.with_builtin().lookup(pan)
+    return CardCryptograms.for_card(issuer.cvn, issuer.imk_ac, pan, session.card.sensitive.psn)
+
+
+def _put_lcol_script(session, value: int, forge: bool = False) -> bytes:
+    """What an issuer sends to change the card's lower consecutive offline limit: PUT DATA 9F14, MACed."""
+    icc = session.card.icc
+    header = bytes.fromhex("04DA9F14") + bytes([1 + 8])
+    mac = _issuer(session).impl.generate_command_mac(
+        header, bytes.fromhex(icc["9F26"]), bytes.fromhex(icc["9F36"]), bytes([value])
+    )
+    if forge:
+        mac = bytes([mac[0] ^ 1]) + mac[1:]
+    command = header + bytes([value]) + mac
+    script = encode({"9F18": b"\x00\x00\x00\x07"}) + encode({"86": command})
+    return bytes([0x72, len(script)]) + script
+
+
+def _approval(session, scripts: tuple[bytes, ...]) -> HostAnswer:
+    icc = session.card.icc
+    tag_91 = _issuer(session).issuer_authentication_data(
+        bytes.fromhex(icc["9F26"]), bytes.fromhex(icc["9F36"]), "00", True
+    )
+    return HostAnswer(True, "00", {"91": tag_91.hex().upper()}, scripts)
+
+
+def test_an_issuer_script_with_a_genuine_mac_changes_the_card(rig):
+    session, channel = _read_to_first_cryptogram("visa-cda")
+    outcome = session.complete(_approval(session, (_put_lcol_script(session, 9),)))
+    assert outcome.accepted
+    assert outcome.icc["9F5B"] == "2000000007", "script 7 processed successfully"
+    assert bytes.fromhex(outcome.icc["9B"])[0] & 0x04, "TSI: script processing performed"
+    assert channel.send(apdu.get_data(0x9F14)).data == bytes.fromhex("9F140109")
+
+
+def test_an_issuer_script_with_a_forged_mac_fails_and_the_tvr_says_so(rig):
+    session, channel = _read_to_first_cryptogram("visa-cda")
+    outcome = session.complete(_approval(session, (_put_lcol_script(session, 9, forge=True),)))
+    assert outcome.accepted, "a failed script does not undo the approval"
+    assert outcome.icc["9F5B"] == "1100000007", "script 7 failed at its first command"
+    assert bytes.fromhex(outcome.icc["95"])[4] & 0x10, "TVR: script processing failed after final GENERATE AC"
+    assert channel.send(apdu.get_data(0x9F14)).data != bytes.fromhex("9F140109")
+
+
+def test_an_application_whose_brand_differs_from_its_card_number_is_refused(rig, terminal):
+    spec = card_spec("visa-cda")
+    mastercard_number = card_spec("mastercard-dda").apps[0].pan
+    odd = replace(spec, name="visa-aid-mastercard-pan", apps=(replace(spec.apps[0], pan=mastercard_number),))
+    reader = EmulatedReader()
+    reader.insert(EmvCard(odd))
+    card = CardInput(ReaderCardSource(KERNEL, chip=reader, wait_s=1), KnownPin("1234"))
+    with pytest.raises(PosError, match="does not match its card number"):
+        terminal.sale(rig.money("15.00"), card)
+    assert terminal.status().next_trace == 1
+
+
+def test_a_chip_card_is_swiped_only_after_its_chip_failed(rig, terminal, tmp_path):
+    spec = card_spec("malformed")
+    pan, yymm = spec.apps[0].pan, spec.expiry[:4]
+    pipe_read, pipe_write = os.pipe()
+    chip = EmulatedReader()
+    swipe = EvdevSwipeReader(f"/proc/self/fd/{pipe_read}", grab=False)
+    source = ReaderCardSource(KERNEL, chip=chip, swipe=swipe, wait_s=2)
+    card = CardInput(source, KnownPin("1234"))
+    try:
+        os.write(pipe_write, events(f";{pan}={yymm}{spec.service_code}00000000?\n"))
+        with pytest.raises(PosError, match="insert"):
+            terminal.sale(rig.money("16.00"), card)  # a chip card's stripe: insert it
+        chip.insert(make_card("malformed"))
+        with pytest.raises(PosError, match="chip could not be read"):
+            terminal.sale(rig.money("16.00"), card)
+        chip.remove()
+        os.write(pipe_write, events(f";{pan}={yymm}{spec.service_code}00000000?\n"))
+        result = terminal.sale(rig.money("16.00"), card)
+    finally:
+        swipe.close()
+        os.close(pipe_write)
+    assert result.status is Status.APPROVED, result.message
+    assert result.record.entry_mode == "fallback"
