@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # System packages the tests and the demo need; installed only when running as root on a Debian-like system.
-APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev
+APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev fonts-dejavu-core fonts-wqy-microhei
 
 .PHONY: setup system-packages run test lint typecheck unit bench clean
 
@@ -44,6 +44,7 @@ test: lint typecheck
 bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.emv
+	$(BIN)/python -m bench.slips
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -17,19 +17,23 @@ from app.devices.emv_source import ReaderCardSource
 from app.devices.nfc_reader import NfcReader
 from app.devices.pcsc_reader import PcscReader
 from app.devices.pin_entry import KnownPin, PinEntry
-from app.devices.printer import SlipPrinter, TextFilePrinter
+from app.devices.printer import PrinterError, SlipPrinter, TextFilePrinter
+from app.devices.printing.escpos_printer import EscposSlipPrinter
+from app.devices.printing.preview import PreviewPrinter
 from app.devices.simulated_card import CardBehaviour, ContactlessLimits, SimulatedCardSource
 from app.devices.swipe_reader import EvdevSwipeReader
 from app.domain.cards import EntryMode
 from app.domain.money import Money
+from app.domain.receipt import Receipt
 from app.emv.capk import TEST_KEYS, CapkFileError, CapkStore
 from app.emv.config import KernelConfig
 from app.host.client import HostClient
 from app.journal.journal import Journal
 from app.services.clock import Clock, SystemClock
-from app.services.context import CardInput, Context
+from app.services.context import CardInput, Context, merchant_of
 from app.services.errors import PosError
 from app.services.lock import TerminalLock
+from app.services.printing import Printing
 from app.services.terminal import Terminal
 from app.sim.card_profiles import CARD_PROFILES, card_profile
 
@@ -41,6 +45,7 @@ def build_terminal(
     clock: Clock | None = None,
     printer: SlipPrinter | None = None,
     progress: Callable[[str], None] | None = None,
+    confirm_copy: Callable[[str], bool] | None = None,
 ) -> Terminal:
     """A started terminal. `exclusive` takes the terminal lock (every command that may change anything)."""
     lock = TerminalLock(settings.terminal.data_dir) if exclusive else None
@@ -56,13 +61,38 @@ def build_terminal(
         journal,
         host,
         clock or SystemClock(),
-        printer or TextFilePrinter(settings.terminal.data_dir / "slips"),
+        Printing(
+            printer or slip_printer(settings),
+            merchant_of(settings),
+            settings.printer.copies,
+            confirm_copy if settings.printer.confirm_between_copies else None,
+        ),
     )
     if progress is not None:
         ctx.progress = progress
     terminal = Terminal(ctx, lock)
     terminal.start()
     return terminal
+
+
+class NoPrinter:
+    """`[printer] transport = "none"`: slips are not printed (they can be reprinted once a printer is there)."""
+
+    def print_slip(self, receipt: Receipt) -> str:
+        raise PrinterError("no printer is configured: reprint the slip when one is")
+
+
+def slip_printer(settings: Settings) -> SlipPrinter:
+    """The configured printer: a real one over ESC/POS, or a preview that writes pictures of the slips."""
+    p = settings.printer
+    directory = p.preview_dir or settings.terminal.data_dir / "slips"
+    if p.transport == "preview":
+        return PreviewPrinter(directory, p.profile)
+    if p.transport == "text":
+        return TextFilePrinter(directory, p.profile.columns)
+    if p.transport == "none":
+        return NoPrinter()
+    return EscposSlipPrinter(p)
 
 
 class ConsolePinEntry:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.devices.printing.profile import DEFAULT_PROFILE, PROFILES, PrinterProfile
 from app.domain.money import AmountError, Currency, Money, currency
 from app.host.client import AcquirerSettings, Identity
 from app.host.protocol import MERCHANT_ID, TERMINAL_ID
@@ -72,6 +73,23 @@ class CardSettings:
 
 
 @dataclass(frozen=True)
+class PrinterSettings:
+    transport: str  # none, preview (PNG files), text (text files), file, network, usb, serial
+    profile: PrinterProfile
+    host: str = ""
+    port: int = 9100
+    usb_vendor: int = 0
+    usb_product: int = 0
+    device: str = ""  # serial port, or the file/device node for the file transport
+    baudrate: int = 19200
+    timeout_s: float = 5.0
+    copies: int = 2  # 3 adds a bank copy (银行存根)
+    language: str = "both"
+    confirm_between_copies: bool = True
+    preview_dir: Path | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     terminal: TerminalSettings
@@ -79,6 +97,7 @@ class Settings:
     secrets: Secrets
     limits: Limits
     cards: CardSettings
+    printer: PrinterSettings
     seed_demo_accounts: bool
     log_level: str
     # A short digest of each section as written, so the audit log can say which sections changed.
@@ -216,7 +235,7 @@ def _hex_secret(base: Path, min_bytes: int, sizes: tuple[int, ...] | None = None
     return parse
 
 
-SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "operators", "logging")
+SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "printer", "operators", "logging")
 
 
 def load_settings(path: Path) -> Settings:
@@ -305,6 +324,8 @@ def load_settings(path: Path) -> Settings:
     if limits.max_amount.is_zero:
         raise ConfigError(f"{path}: [limits] max_amount must be more than zero")
 
+    printer = _printer(_Reader(path, data, "printer"), base, terminal)
+
     o = _Reader(path, data, "operators")
     seed = o.get("seed_demo_accounts", _boolean, False)
     o.done()
@@ -317,4 +338,45 @@ def load_settings(path: Path) -> Settings:
         name: hashlib.sha256(json.dumps(data.get(name, {}), sort_keys=True, default=str).encode()).hexdigest()[:12]
         for name in SECTIONS
     }
-    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, seed, level, digests)
+    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, printer, seed, level, digests)
+
+
+def _printer(p: _Reader, base: Path, terminal: TerminalSettings) -> PrinterSettings:
+    transport = p.get("transport", _choice("none", "preview", "text", "file", "network", "usb", "serial"), "preview")
+    profile = p.get("profile", lambda v: PROFILES[_choice(*PROFILES)(v)], PROFILES[DEFAULT_PROFILE])
+    settings = PrinterSettings(
+        transport=transport,
+        profile=profile,
+        host=p.get("host", _text(r"[A-Za-z0-9.:-]{1,253}", "a host name or address"), ""),
+        port=p.get("port", _integer(1, 65535), 9100),
+        usb_vendor=p.get("usb_vendor", _hex_id, 0),
+        usb_product=p.get("usb_product", _hex_id, 0),
+        device=p.get("device", _text(r"/[^\s]{1,200}", "a device path like /dev/ttyUSB0"), ""),
+        baudrate=p.get("baudrate", _choice_int(9600, 19200, 38400, 57600, 115200), 19200),
+        timeout_s=p.get("timeout_s", _number(0.5, 60), 5.0),
+        copies=p.get("copies", _integer(2, 3), 2),
+        language=p.get("language", _choice("both", "en", "zh"), "both"),
+        confirm_between_copies=p.get("confirm_between_copies", _boolean, True),
+        preview_dir=p.get("preview_dir", _path(base, must_exist=False), terminal.data_dir / "slips"),
+    )
+    p.done()
+    needs = {"network": ("host", settings.host), "usb": ("usb_vendor", settings.usb_vendor),
+             "serial": ("device", settings.device), "file": ("device", settings.device)}  # fmt: skip
+    if transport in needs and not needs[transport][1]:
+        raise ConfigError(f'{p.path}: [printer] transport = "{transport}" needs {needs[transport][0]}')
+    return settings
+
+
+def _hex_id(value: Any) -> int:
+    if not isinstance(value, str) or not re.fullmatch(r"0x[0-9A-Fa-f]{4}", value):
+        raise ValueError('must be a USB id in quotes, like "0x0416"')
+    return int(value, 16)
+
+
+def _choice_int(*options: int) -> Parser:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or value not in options:
+            raise ValueError(f"must be one of {', '.join(map(str, options))}")
+        return int(value)
+
+    return parse

@@ -4,7 +4,7 @@ terminal journal in a temp dir. Nothing is mocked on the acceptance path."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,10 @@ class Rig:
 def start_rig(directory: Path, port: int = 0) -> Rig:
     home = SimulatorHome(directory)
     server = home.start(SimOptions(port, READ_TIMEOUT_S, LATE_SECONDS))
-    return Rig(home, server, load_settings(home.terminal_config))
+    settings = load_settings(home.terminal_config)
+    # In-process tests read their slips as text; the printing tests choose their own printer.
+    settings = replace(settings, printer=replace(settings.printer, transport="text"))
+    return Rig(home, server, settings)
 
 
 @pytest.fixture

@@ -15,12 +15,16 @@ from typing import Any
 from app.bootstrap import Readers, build_terminal, card_input
 from app.cli.io import Output, read_secret
 from app.config import Settings
+from app.devices.printing.jobs import write_job
 from app.domain.money import Money, currency
 from app.domain.operators import SUPERVISOR_ID
+from app.domain.receipt import Receipt
 from app.services.context import CardInput
 from app.services.errors import PosError
+from app.services.printing import transaction_slips
 from app.services.results import Status, TxnResult
 from app.services.settlement import SettlementResult
+from app.services.slips import detail_slip, settlement_slip
 from app.services.terminal import Terminal
 from app.sim import magic
 from app.sim.card_profiles import CARD_PROFILES
@@ -71,11 +75,29 @@ def _card_command(
 
 
 def _with_terminal(settings: Settings, work: Callable[[Terminal], int], exclusive: bool = True) -> int:
-    terminal = build_terminal(settings, exclusive=exclusive)
+    terminal = build_terminal(settings, exclusive=exclusive, confirm_copy=_tear_and_continue)
     try:
         return work(terminal)
     finally:
         terminal.close()
+
+
+def _tear_and_continue(prompt: str) -> bool:
+    """Between copies: at a terminal, wait for the cashier; in a script, go straight on."""
+    if not sys.stdin.isatty():
+        return True
+    sys.stderr.write(f"{prompt}: press Enter (or type n to stop) ")
+    sys.stderr.flush()
+    return not sys.stdin.readline().strip().lower().startswith("n")
+
+
+def _slips_to_files(args: argparse.Namespace, out: Output, settings: Settings, receipts: list[Receipt]) -> bool:
+    """--preview / --escpos: the slips go to files instead of the printer. False when neither was asked for."""
+    if args.preview is None and args.escpos is None:
+        return False
+    written = write_job(receipts, settings.printer, args.preview, args.escpos)
+    out.result({"status": "ok", "files": written}, "\n".join(f"wrote {w}" for w in written))
+    return True
 
 
 # -- commands ------------------------------------------------------------------------------------------------
@@ -219,11 +241,33 @@ def _print_settlement(out: Output, result: SettlementResult, settings: Settings)
 
 
 def cmd_settle(args: argparse.Namespace, out: Output, settings: Settings) -> int:
-    return _with_terminal(settings, lambda t: _print_settlement(out, t.settle(), settings))
+    def work(t: Terminal) -> int:
+        result = t.settle()
+        code = _print_settlement(out, result, settings)
+        if args.preview is not None or args.escpos is not None:
+            write_job([settlement_slip(result.record, t.ctx.merchant)], settings.printer, args.preview, args.escpos)
+        return code
+
+    return _with_terminal(settings, work)
 
 
 def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     def work(t: Terminal) -> int:
+        if args.detail:
+            batch = args.batch or t.ctx.journal.txns.current_batch()
+            receipt = detail_slip(t.batch_records(batch), batch, t.ctx.merchant)
+            if _slips_to_files(args, out, settings, [receipt]):
+                return 0
+            printed = t.print_detail(batch)
+            out.result(
+                {
+                    "status": "ok" if printed.error is None else "error",
+                    "slips": list(printed.slips),
+                    "printer_error": printed.error,
+                },
+                "\n".join(f"slip: {s}" for s in printed.slips) or f"printer: {printed.error}",
+            )
+            return 0 if printed.error is None else 1
         if args.trace is not None:
             records = [t.get(args.trace)]
         else:
@@ -252,11 +296,23 @@ def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> in
 
 def cmd_reprint(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     def work(t: Terminal) -> int:
+        merchant = t.ctx.merchant
         if args.settlement:
-            slip = t.reprint_settlement(args.trace)
-            out.result({"status": "ok", "slip": slip}, f"slip: {slip}")
+            settled = t.settlement_record(args.trace)
+            if _slips_to_files(args, out, settings, [settlement_slip(settled, merchant)]):
+                return 0
+            printed = t.reprint_settlement(args.trace)
+            out.result(
+                {"status": "ok", "slips": list(printed.slips), "printer_error": printed.error},
+                "\n".join(f"slip: {s}" for s in printed.slips) or f"printer: {printed.error}",
+            )
+            return 0 if printed.error is None else 1
+        record = t.get(args.trace) if args.trace is not None else t.ctx.journal.txns.last()
+        if record is None:
+            raise PosError("nothing to reprint: the journal is empty")
+        if _slips_to_files(args, out, settings, transaction_slips(record, merchant, settings.printer.copies, True)):
             return 0
-        result = t.reprint(args.trace)
+        result = t.reprint(record.trace)
         _print_txn(out, result)
         return 0 if not result.printer_error else 1
 

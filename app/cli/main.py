@@ -74,16 +74,26 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("trace", type=_trace)
     complete.add_argument("amount")
     sub.add_parser("preauth-void", help="预授权撤销 (supervisor)").add_argument("trace", type=_trace)
-    sub.add_parser("settle", help="结算: end of day")
+
+    def slip_files(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--preview", metavar="FILE.png", type=Path, help="write the slip's picture instead of printing"
+        )
+        cmd.add_argument("--escpos", metavar="FILE", type=Path, help="write the slip's exact ESC/POS bytes instead")
+
+    slip_files(sub.add_parser("settle", help="结算: end of day"))
     journal = sub.add_parser("journal", help="look up transactions")
     journal.add_argument("--trace", type=_trace)
     journal.add_argument("--date", metavar="YYYY-MM-DD")
     journal.add_argument("--amount")
     journal.add_argument("--batch", type=_trace)
     journal.add_argument("--limit", type=int, default=20)
+    journal.add_argument("--detail", action="store_true", help="the batch's detail list (明细) as a slip")
+    slip_files(journal)
     reprint = sub.add_parser("reprint", help="重打印: last slip or by voucher number")
     reprint.add_argument("trace", nargs="?", type=_trace)
     reprint.add_argument("--settlement", action="store_true", help="reprint the last settlement slip")
+    slip_files(reprint)
     sub.add_parser("recover", help="resolve anything left in flight (reversals, settlement)")
     sub.add_parser("status", help="who is signed in, batch, anything in flight")
     sub.add_parser("cards", help="the test cards and magic amounts")

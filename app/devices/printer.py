@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import unicodedata
 from pathlib import Path
 from typing import Protocol
 
+from app.devices.printing.layout import display_width, wrap
 from app.domain.receipt import Align, Pair, Qr, Receipt, Rule, SignatureBox, Text
 
 
@@ -20,43 +20,13 @@ class SlipPrinter(Protocol):
         ...
 
 
-def display_width(text: str) -> int:
-    """Columns on a receipt printer or terminal: Han characters and full-width forms take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _fit(text: str, width: int) -> str:
-    return _wrap(text, width)[0] if text else ""
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    """Break at spaces where possible, else mid-word (Chinese has no spaces); never wider than `width`."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if display_width(candidate) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = ""
-        for ch in word:
-            if display_width(current + ch) > width:
-                lines.append(current)
-                current = ""
-            current += ch
-    lines.append(current)
-    return lines
-
-
 def render_text(receipt: Receipt, columns: int = 42) -> str:
     """A plain-text picture of the slip, for consoles, logs of support sessions and text-only printers."""
     out: list[str] = []
     for line in receipt.lines:
         if isinstance(line, Text):
             text = line.text.upper() if line.size > 1 else line.text
-            for part in _wrap(text, columns):
+            for part in wrap(text, columns):
                 pad = columns - display_width(part)
                 if line.align is Align.CENTER:
                     part = " " * (pad // 2) + part
@@ -68,7 +38,7 @@ def render_text(receipt: Receipt, columns: int = 42) -> str:
             if gap >= 1:
                 out.append(line.label + " " * gap + line.value)
             else:
-                out.append(_fit(line.label, columns))
+                out += wrap(line.label, columns)
                 out.append(" " * max(0, columns - display_width(line.value)) + line.value)
         elif isinstance(line, Rule):
             out.append(line.char * columns)

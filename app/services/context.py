@@ -1,4 +1,4 @@
-"""What every service shares: settings, the journal, the acquirer client, the clock, the printer."""
+"""What every service shares: settings, the journal, the acquirer client, the clock, the printing."""
 
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ from datetime import datetime
 from app.config import Settings
 from app.devices.card import CardSource
 from app.devices.pin_entry import PinEntry
-from app.devices.printer import SlipPrinter
 from app.domain.cards import pan_token
 from app.domain.money import Money
 from app.host.client import HostClient
 from app.journal.journal import Journal
 from app.services.clock import Clock
+from app.services.printing import Printing
 from app.services.slips import Merchant
 
 log = logging.getLogger("app.services")
+
+
+def merchant_of(settings: Settings) -> Merchant:
+    t = settings.terminal
+    return Merchant(t.merchant_name, t.merchant_id, t.terminal_id, t.currency, t.training, settings.printer.language)
 
 
 @dataclass(frozen=True)
@@ -35,13 +40,12 @@ class Context:
     journal: Journal
     host: HostClient
     clock: Clock
-    printer: SlipPrinter
+    printing: Printing
     progress: Callable[[str], None] = field(default=lambda _msg: None)
 
     @property
     def merchant(self) -> Merchant:
-        t = self.settings.terminal
-        return Merchant(t.merchant_name, t.merchant_id, t.terminal_id, t.currency, t.training)
+        return merchant_of(self.settings)
 
     def now(self) -> datetime:
         return self.clock.now()

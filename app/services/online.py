@@ -21,9 +21,7 @@ from typing import Any
 
 from app.crypto import seal
 from app.devices.card import CardError, CardRead, CardSession, HostAnswer
-from app.devices.printer import PrinterError
 from app.domain.money import Money, currency
-from app.domain.receipt import Copy
 from app.domain.responses import APPROVED, meaning
 from app.domain.transaction import TxnKind, TxnState
 from app.emv.tlv import TlvError, icc_hex, split_scripts
@@ -34,7 +32,6 @@ from app.journal.records import CardSummary, Intent, Outcome, TxnRecord
 from app.services.context import Context
 from app.services.recovery import Recovery
 from app.services.results import STATUS_OF_STATE, TxnResult
-from app.services.slips import transaction_slip
 
 log = logging.getLogger(__name__)
 
@@ -249,24 +246,8 @@ class OnlineTransaction:
                 self.ctx.now(),
             )
         status = STATUS_OF_STATE[record.state]
-        slips, printer_error = self.print(record, duplicate=False)
-        return TxnResult(status, describe(record, acquirer_text), record, slips, printer_error)
-
-    def print(self, record: TxnRecord, duplicate: bool) -> tuple[tuple[str, ...], str | None]:
-        """Approved: merchant then customer copy. Otherwise one slip that says it is not a receipt."""
-        was_approved = record.state in (TxnState.APPROVED, TxnState.VOIDED, TxnState.COMPLETED)
-        copies = (Copy.MERCHANT, Copy.CUSTOMER) if was_approved else (Copy.MERCHANT,)
-        if record.kind is TxnKind.BALANCE:
-            copies = (Copy.CUSTOMER,)
-        printed: list[str] = []
-        for copy in copies:
-            try:
-                printed.append(
-                    self.ctx.printer.print_slip(transaction_slip(record, self.ctx.merchant, copy, duplicate=duplicate))
-                )
-            except PrinterError as exc:
-                return tuple(printed), str(exc)
-        return tuple(printed), None
+        printed = self.ctx.printing.transaction(record)
+        return TxnResult(status, describe(record, acquirer_text), record, printed.slips, printed.error)
 
 
 def describe(record: TxnRecord, acquirer_text: str = "") -> str:

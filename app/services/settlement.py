@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from app.devices.printer import PrinterError
 from app.domain.responses import APPROVED, meaning
 from app.domain.settlement import BatchItem, BatchTotals, Difference, SettlementState, compute_totals
 from app.faults import checkpoint
@@ -27,7 +26,6 @@ from app.services.context import Context
 from app.services.errors import PosError
 from app.services.gate import Gate
 from app.services.recovery import Recovery
-from app.services.slips import settlement_slip
 
 UPLOAD_CHUNK = 500
 
@@ -198,11 +196,8 @@ class Settlement:
             f"batch {record.batch:06d} {'matched' if record.matched else 'NOT matched'}; purged {purged}",
             now,
         )
-        slip, printer_error = None, None
-        try:
-            slip = ctx.printer.print_slip(settlement_slip(record, ctx.merchant))
-        except PrinterError as exc:
-            printer_error = str(exc)
+        printed = ctx.printing.settlement(record)
+        slip, printer_error = (printed.slips[0] if printed.slips else None), printed.error
         if record.matched:
             message = f"Batch {record.batch:06d} settled; totals match the acquirer"
         else:

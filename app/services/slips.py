@@ -1,43 +1,115 @@
-"""What goes on each slip: sale slips (merchant and customer copies), not-a-receipt slips, settlement slips.
+"""What goes on each slip: sale slips (merchant, customer and bank copies), not-a-receipt slips, settlement
+slips (结算单) and the transaction detail list (明细).
 
-Builds `Receipt` models only; renderers and printers decide how they look on paper or screen.
+Builds `Receipt` models only; renderers and printers decide how they look on paper or screen. Every label is in
+English and Chinese; the terminal prints one of them or both (`[printer] language`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from app.domain.cards import CardBrand, Cvm
 from app.domain.money import Currency, Money
-from app.domain.receipt import Align, Copy, Line, Pair, Receipt, Rule, SignatureBox, Text
+from app.domain.receipt import Align, Copy, Line, Pair, Qr, Receipt, Rule, SignatureBox, Text
 from app.domain.settlement import BatchTotals
 from app.domain.transaction import TxnKind, TxnState
 from app.journal.records import TxnRecord
 from app.journal.settlements import SettlementRecord
 
-COPY_TITLES = {
-    Copy.MERCHANT: "MERCHANT COPY 商户存根",
-    Copy.CUSTOMER: "CARDHOLDER COPY 持卡人存根",
-    Copy.BANK: "BANK COPY 银行存根",
+WORDS: dict[str, tuple[str, str]] = {
+    "sales_slip": ("SALES SLIP", "签购单"),
+    "record": ("TRANSACTION RECORD", "交易记录"),
+    "settlement": ("SETTLEMENT", "结算单"),
+    "detail": ("TRANSACTION DETAIL", "交易明细"),
+    "merchant_copy": ("MERCHANT COPY", "商户存根"),
+    "customer_copy": ("CARDHOLDER COPY", "持卡人存根"),
+    "bank_copy": ("BANK COPY", "银行存根"),
+    "training": ("TRAINING", "演示"),
+    "merchant_id": ("MERCHANT ID", "商户编号"),
+    "terminal_id": ("TERMINAL ID", "终端编号"),
+    "operator": ("OPERATOR", "操作员"),
+    "card_no": ("CARD NO", "卡号"),
+    "card_type": ("CARD TYPE", "卡类别"),
+    "entry": ("ENTRY", "输入方式"),
+    "app": ("APP", "应用"),
+    "batch": ("BATCH NO", "批次号"),
+    "voucher": ("VOUCHER NO", "凭证号"),
+    "orig_voucher": ("ORIG VOUCHER", "原凭证号"),
+    "reference": ("REF NO", "参考号"),
+    "auth": ("AUTH NO", "授权码"),
+    "datetime": ("DATE/TIME", "日期时间"),
+    "amount": ("AMOUNT", "金额"),
+    "balance": ("BALANCE", "余额"),
+    "signature": ("CARDHOLDER SIGNATURE", "持卡人签名"),
+    "acknowledge": (
+        "I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES",
+        "本人确认以上交易，同意将其记入本卡账户",
+    ),
+    "pin_verified": ("PIN VERIFIED", "密码验证"),
+    "no_signature": ("NO SIGNATURE REQUIRED", "免签"),
+    "not_a_receipt": ("NOT A RECEIPT FOR PAYMENT", "非支付凭证"),
+    "duplicate": ("DUPLICATE", "重打印"),
+    "debit": ("DEBIT", "借记卡"),
+    "credit": ("CREDIT", "信用卡"),
+    "chip": ("CHIP", "插卡"),
+    "contactless": ("CONTACTLESS", "挥卡"),
+    "swipe": ("SWIPE", "刷卡"),
+    "fallback": ("FALLBACK", "降级"),
+    "declined": ("DECLINED", "交易失败"),
+    "unknown_pending": ("RESULT UNKNOWN - REVERSAL PENDING", "结果未知 待冲正"),
+    "reversed": ("CANCELLED - REVERSED", "已冲正"),
+    "unanswered": ("NO ANSWER", "无应答"),
+    "unknown": ("RESULT UNKNOWN", "结果未知"),
+    "later_voided": ("LATER VOIDED", "已撤销"),
+    "later_completed": ("PRE-AUTH COMPLETED", "已完成"),
+    "started": ("STARTED", "开始"),
+    "settled_at": ("SETTLED", "结算时间"),
+    "vouchers": ("VOUCHERS", "凭证号"),
+    "type_count": ("TYPE COUNT", "类型 笔数"),
+    "by_card": ("BY CARD", "按卡类别"),
+    "net": ("NET", "净额"),
+    "matched": ("TOTALS MATCH ACQUIRER", "对账平"),
+    "differ": ("TOTALS DIFFER FROM ACQUIRER", "对账不平"),
+    "acquirer_totals": ("ACQUIRER TOTALS", "收单行总计"),
+    "terminal_side": ("TERMINAL", "终端"),
+    "acquirer_side": ("ACQUIRER", "收单行"),
+    "unfinished": ("SETTLEMENT NOT FINISHED", "结算未完成"),
+    "count": ("TRANSACTIONS", "笔数"),
+    "sale": ("SALE", "消费"),
+    "void": ("VOID", "撤销"),
+    "refund": ("REFUND", "退货"),
+    "preauth": ("PRE-AUTH", "预授权"),
+    "completion": ("PRE-AUTH COMPLETION", "预授权完成"),
+    "preauth_void": ("PRE-AUTH VOID", "预授权撤销"),
+    "balance_inquiry": ("BALANCE", "余额查询"),
 }
-ENTRY_LABELS = {
-    "chip": "CHIP 插卡",
-    "contactless": "CONTACTLESS 挥卡",
-    "swipe": "SWIPE 刷卡",
-    "fallback": "FALLBACK 降级",
+KIND_KEYS = {
+    TxnKind.SALE: "sale",
+    TxnKind.VOID: "void",
+    TxnKind.REFUND: "refund",
+    TxnKind.PREAUTH: "preauth",
+    TxnKind.COMPLETION: "completion",
+    TxnKind.PREAUTH_VOID: "preauth_void",
+    TxnKind.BALANCE: "balance_inquiry",
 }
-STATE_WORDS = {
-    TxnState.DECLINED: "DECLINED 交易失败",
-    TxnState.REVERSAL_PENDING: "RESULT UNKNOWN - REVERSAL PENDING 结果未知 待冲正",
-    TxnState.REVERSED: "CANCELLED - REVERSED 已冲正",
-    TxnState.UNANSWERED: "NO ANSWER 无应答",
-    TxnState.PENDING: "RESULT UNKNOWN 结果未知",
+COPY_KEYS = {Copy.MERCHANT: "merchant_copy", Copy.CUSTOMER: "customer_copy", Copy.BANK: "bank_copy"}
+STATE_KEYS = {
+    TxnState.DECLINED: "declined",
+    TxnState.REVERSAL_PENDING: "unknown_pending",
+    TxnState.REVERSED: "reversed",
+    TxnState.UNANSWERED: "unanswered",
+    TxnState.PENDING: "unknown",
 }
+# An approved transaction that something later acted on: its slip is still a receipt, with a note.
+LATER_KEYS = {TxnState.VOIDED: "later_voided", TxnState.COMPLETED: "later_completed"}
 # Cryptogram Information Data (9F27), first nibble: which cryptogram 9F26 holds.
 CRYPTOGRAM_TYPES = {"4": "TC", "8": "ARQC", "0": "AAC"}
-# An approved transaction that something later acted on: its slip is still a receipt, with a note.
-LATER_STATES = {TxnState.VOIDED: "LATER VOIDED 已撤销", TxnState.COMPLETED: "PRE-AUTH COMPLETED 已完成"}
+CREDIT_KINDS = (TxnKind.VOID, TxnKind.REFUND, TxnKind.PREAUTH_VOID)
+LANGUAGES = ("both", "en", "zh")
 
 
 @dataclass(frozen=True)
@@ -47,6 +119,15 @@ class Merchant:
     terminal_id: str
     currency: Currency
     training: bool
+    language: str = "both"
+
+    def say(self, key: str) -> str:
+        english, chinese = WORDS[key]
+        if self.language == "en":
+            return english
+        if self.language == "zh":
+            return chinese
+        return f"{english} {chinese}"
 
 
 def _local(utc_text: str) -> str:
@@ -54,139 +135,194 @@ def _local(utc_text: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _signed(minor: int, cur: Currency, with_code: bool = False) -> str:
+    """One way to write a sign on every slip: "-CNY 172.55" and "-172.55", never "CNY -172.55"."""
+    money = Money(abs(minor), cur)
+    return f"{'-' if minor < 0 else ''}{money if with_code else money.format()}"
+
+
 def _header(m: Merchant, title: str, copy: Copy | None) -> list[Line]:
-    lines: list[Line] = [Text(m.name, Align.CENTER, bold=True, size=2), Text(title, Align.CENTER, bold=True)]
-    if copy in COPY_TITLES:
-        lines.append(Text(COPY_TITLES[copy], Align.CENTER))
+    lines: list[Line] = [Text(m.name, Align.CENTER, bold=True, size=2), Text(m.say(title), Align.CENTER, bold=True)]
+    if copy in COPY_KEYS:
+        lines.append(Text(m.say(COPY_KEYS[copy]), Align.CENTER))
     if m.training:
-        lines.append(Text("TRAINING 演示", Align.CENTER, bold=True, size=2))
-    lines += [
-        Rule(),
-        Pair("MERCHANT ID 商户编号", m.merchant_id),
-        Pair("TERMINAL ID 终端编号", m.terminal_id),
-    ]
+        lines.append(Text(m.say("training"), Align.CENTER, bold=True, size=2))
+    lines += [Rule(), Pair(m.say("merchant_id"), m.merchant_id), Pair(m.say("terminal_id"), m.terminal_id)]
     return lines
 
 
 def transaction_slip(record: TxnRecord, merchant: Merchant, copy: Copy, *, duplicate: bool = False) -> Receipt:
     """The slip for one transaction. Only an approved one is a receipt for payment; the rest say so."""
-    amount = Money(record.amount_minor, merchant.currency)
-    lines = _header(merchant, "SALES SLIP 签购单", copy)
-    lines.append(Pair("OPERATOR 操作员", record.operator))
+    m = merchant
+    receipt = record.state in (TxnState.APPROVED, *LATER_KEYS)
+    lines = _header(m, "sales_slip" if receipt else "record", copy)
+    if not receipt:  # said first and last, so nobody takes it for a paid slip
+        lines.append(Text(m.say("not_a_receipt"), Align.CENTER, bold=True))
+    lines.append(Pair(m.say("operator"), record.operator))
     lines.append(Rule())
-    if record.masked_pan:
-        lines.append(Pair("CARD NO 卡号", record.masked_pan, bold=True))
-        brand = CardBrand(record.brand).label if record.brand in set(CardBrand) else (record.brand or "")
-        funding = {"debit": "DEBIT 借记卡", "credit": "CREDIT 信用卡"}.get(record.funding or "", "")
-        lines.append(Pair("CARD TYPE 卡类别", f"{brand} {funding}".strip()))
-        if record.entry_mode:
-            lines.append(Pair("ENTRY 输入方式", ENTRY_LABELS.get(record.entry_mode, record.entry_mode)))
-        label = bytes.fromhex(record.emv["50"]).decode("ascii", "replace") if "50" in record.emv else ""
-        if label:
-            lines.append(Pair("APP 应用", label))
-        if "84" in record.emv:
-            lines.append(Pair("AID", record.emv["84"]))
-    lines.append(Text(record.kind.label, bold=True, size=2))
-    lines.append(Pair("BATCH NO 批次号", f"{record.batch:06d}"))
-    lines.append(Pair("VOUCHER NO 凭证号", f"{record.trace:06d}", bold=True))
+    lines += _card_lines(record, m)
+    lines.append(Text(m.say(KIND_KEYS[record.kind]), bold=True, size=2))
+    lines.append(Pair(m.say("batch"), f"{record.batch:06d}"))
+    lines.append(Pair(m.say("voucher"), f"{record.trace:06d}", bold=True))
     if record.orig_trace:
-        lines.append(Pair("ORIG VOUCHER 原凭证号", f"{record.orig_trace:06d}"))
+        lines.append(Pair(m.say("orig_voucher"), f"{record.orig_trace:06d}"))
     if record.rrn:
-        lines.append(Pair("REF NO 参考号", record.rrn))
+        lines.append(Pair(m.say("reference"), record.rrn))
     if record.auth_code:
-        lines.append(Pair("AUTH NO 授权码", record.auth_code))
-    lines.append(Pair("DATE/TIME 日期时间", _local(record.created_at)))
+        lines.append(Pair(m.say("auth"), record.auth_code))
+    lines.append(Pair(m.say("datetime"), _local(record.created_at)))
     lines.append(Rule())
-    sign = "-" if record.kind in (TxnKind.VOID, TxnKind.REFUND, TxnKind.PREAUTH_VOID) else ""
-    if record.kind is TxnKind.BALANCE:
-        if record.balance_minor is not None and record.state is TxnState.APPROVED:
-            lines.append(Pair("BALANCE 余额", str(Money(record.balance_minor, merchant.currency)), bold=True, size=2))
-    else:
-        lines.append(Pair("AMOUNT 金额", f"{sign}{amount}", bold=True, size=2))
-    if "9F26" in record.emv:
-        kind_of_cryptogram = CRYPTOGRAM_TYPES.get(record.emv.get("9F27", "80")[:1], "ARQC")
-        lines.append(Pair(kind_of_cryptogram, record.emv["9F26"]))
-    for tag, label in (("9F36", "ATC"), ("95", "TVR")):
-        if tag in record.emv:
-            lines.append(Pair(label, record.emv[tag]))
+    lines += _amount_lines(record, m)
+    lines += _emv_lines(record)
     lines.append(Rule())
-    if record.state in LATER_STATES:
-        lines.append(Text(LATER_STATES[record.state], Align.CENTER, bold=True))
-    if record.state not in (TxnState.APPROVED, *LATER_STATES):
-        lines.append(Text(STATE_WORDS.get(record.state, record.state.value.upper()), Align.CENTER, bold=True))
-        lines.append(Text("NOT A RECEIPT FOR PAYMENT 非支付凭证", Align.CENTER, bold=True))
-        if record.reason:
-            lines.append(Text(record.reason))
-    elif copy is Copy.MERCHANT and record.cvm == Cvm.SIGNATURE.value:
-        lines.append(SignatureBox("CARDHOLDER SIGNATURE 持卡人签名"))
-        lines.append(Text("I ACKNOWLEDGE SATISFACTORY RECEIPT OF RELATIVE GOODS/SERVICES"))
-        lines.append(Text("本人确认以上交易，同意将其记入本卡账户"))
-    elif record.cvm in (Cvm.ONLINE_PIN.value, Cvm.OFFLINE_PIN.value):
-        lines.append(Text("PIN VERIFIED 密码验证", Align.CENTER))
-    elif record.cvm == Cvm.NO_CVM.value:
-        lines.append(Text("NO SIGNATURE REQUIRED 免签", Align.CENTER))
+    lines += _verdict_lines(record, m, copy)
+    if copy is Copy.CUSTOMER and record.rrn:
+        # Lets a shop find the transaction again from the customer's slip (refunds, disputes).
+        lines.append(Qr(f"KPOS:{m.terminal_id}:{record.batch:06d}:{record.trace:06d}:{record.rrn}"))
     if duplicate:
-        lines.append(Text("DUPLICATE 重打印", Align.CENTER, bold=True, size=2))
+        lines.append(Text(m.say("duplicate"), Align.CENTER, bold=True, size=2))
     suffix = "-dup" if duplicate else ""
     return Receipt(f"{record.trace:06d}-{copy.value}{suffix}", copy, tuple(lines))
 
 
+def _card_lines(record: TxnRecord, m: Merchant) -> list[Line]:
+    if not record.masked_pan:
+        return []
+    lines: list[Line] = [Pair(m.say("card_no"), record.masked_pan, bold=True)]
+    brand = CardBrand(record.brand).label if record.brand in set(CardBrand) else (record.brand or "")
+    funding = m.say(record.funding) if record.funding in ("debit", "credit") else ""
+    lines.append(Pair(m.say("card_type"), f"{brand} {funding}".strip()))
+    if record.entry_mode in ("chip", "contactless", "swipe", "fallback"):
+        lines.append(Pair(m.say("entry"), m.say(record.entry_mode)))
+    label = bytes.fromhex(record.emv["50"]).decode("ascii", "replace") if "50" in record.emv else ""
+    if label:
+        lines.append(Pair(m.say("app"), label))
+    if "84" in record.emv:
+        lines.append(Pair("AID", record.emv["84"]))
+    return lines
+
+
+def _amount_lines(record: TxnRecord, m: Merchant) -> list[Line]:
+    if record.kind is TxnKind.BALANCE:
+        if record.balance_minor is not None and record.state is TxnState.APPROVED:
+            balance = _signed(record.balance_minor, m.currency, with_code=True)
+            return [Pair(m.say("balance"), balance, bold=True, size=2)]
+        return []
+    sign = "-" if record.kind in CREDIT_KINDS else ""
+    amount = Money(record.amount_minor, m.currency)
+    return [Pair(m.say("amount"), f"{sign}{amount}", bold=True, size=2)]
+
+
+def _emv_lines(record: TxnRecord) -> list[Line]:
+    lines: list[Line] = []
+    if "9F26" in record.emv:
+        kind_of_cryptogram = CRYPTOGRAM_TYPES.get(record.emv.get("9F27", "80")[:1], "ARQC")
+        lines.append(Pair(kind_of_cryptogram, record.emv["9F26"]))
+    for tag, label in (("9F36", "ATC"), ("95", "TVR"), ("9B", "TSI")):
+        if tag in record.emv:
+            lines.append(Pair(label, record.emv[tag]))
+    return lines
+
+
+def _verdict_lines(record: TxnRecord, m: Merchant, copy: Copy) -> list[Line]:
+    lines: list[Line] = []
+    if record.state in LATER_KEYS:
+        lines.append(Text(m.say(LATER_KEYS[record.state]), Align.CENTER, bold=True))
+    if record.state not in (TxnState.APPROVED, *LATER_KEYS):
+        lines.append(Text(m.say(STATE_KEYS.get(record.state, "unknown")), Align.CENTER, bold=True))
+        lines.append(Text(m.say("not_a_receipt"), Align.CENTER, bold=True))
+        if record.reason:
+            lines.append(Text(record.reason))
+    elif copy is Copy.MERCHANT and record.cvm == Cvm.SIGNATURE.value:
+        lines.append(SignatureBox(m.say("signature")))
+        lines.append(Text(m.say("acknowledge")))
+    elif record.cvm in (Cvm.ONLINE_PIN.value, Cvm.OFFLINE_PIN.value):
+        lines.append(Text(m.say("pin_verified"), Align.CENTER))
+    elif record.cvm == Cvm.NO_CVM.value:
+        lines.append(Text(m.say("no_signature"), Align.CENTER))
+    return lines
+
+
 def settlement_slip(settlement: SettlementRecord, merchant: Merchant) -> Receipt:
     """结算单: counts and totals of the batch by type and by card, and whether the acquirer agreed."""
-    lines = _header(merchant, "SETTLEMENT 结算单", None)
-    lines.append(Pair("BATCH NO 批次号", f"{settlement.batch:06d}", bold=True))
-    lines.append(Pair("STARTED 开始", _local(settlement.started_at)))
+    m = merchant
+    lines = _header(m, "settlement", None)
+    lines.append(Pair(m.say("batch"), f"{settlement.batch:06d}", bold=True))
+    lines.append(Pair(m.say("started"), _local(settlement.started_at)))
     if settlement.finished_at:
-        lines.append(Pair("SETTLED 结算时间", _local(settlement.finished_at)))
+        lines.append(Pair(m.say("settled_at"), _local(settlement.finished_at)))
     if settlement.first_trace:
-        lines.append(Pair("VOUCHERS 凭证号", f"{settlement.first_trace:06d}-{settlement.last_trace or 0:06d}"))
-    lines += _totals_lines(settlement.terminal_totals, merchant.currency)
+        lines.append(Pair(m.say("vouchers"), f"{settlement.first_trace:06d}-{settlement.last_trace or 0:06d}"))
+    lines += _totals_lines(settlement.terminal_totals, m)
     lines.append(Rule("="))
     if settlement.matched:
-        lines.append(Text("TOTALS MATCH ACQUIRER 对账平", Align.CENTER, bold=True))
+        lines.append(Text(m.say("matched"), Align.CENTER, bold=True))
     elif settlement.matched is False:
-        lines.append(Text("TOTALS DIFFER FROM ACQUIRER 对账不平", Align.CENTER, bold=True))
+        lines.append(Text(m.say("differ"), Align.CENTER, bold=True))
         for d in settlement.differences:
-            lines.append(Text(f"{d.trace:06d} terminal: {d.terminal or '-'}"))
-            lines.append(Text(f"       acquirer: {d.acquirer or '-'}"))
+            lines.append(Text(f"{m.say('voucher')} {d.trace:06d}", bold=True))
+            lines.append(Pair(m.say("terminal_side"), _side(d.terminal, m)))
+            lines.append(Pair(m.say("acquirer_side"), _side(d.acquirer, m)))
         if settlement.acquirer_totals:
-            lines.append(Text("ACQUIRER TOTALS 收单行总计", bold=True))
-            lines += _totals_lines(settlement.acquirer_totals, merchant.currency)
+            lines.append(Text(m.say("acquirer_totals"), bold=True))
+            lines += _totals_lines(settlement.acquirer_totals, m)
     else:
-        lines.append(Text("SETTLEMENT NOT FINISHED 结算未完成", Align.CENTER, bold=True))
+        lines.append(Text(m.say("unfinished"), Align.CENTER, bold=True))
     return Receipt(f"settlement-{settlement.batch:06d}", Copy.REPORT, tuple(lines))
 
 
-KIND_ORDER = (
-    TxnKind.SALE,
-    TxnKind.COMPLETION,
-    TxnKind.REFUND,
-    TxnKind.VOID,
-    TxnKind.PREAUTH,
-    TxnKind.PREAUTH_VOID,
-)
+def _side(described: str | None, m: Merchant) -> str:
+    """How one side saw a transaction ("sale approved 12345", as the protocol has it) in the slip's words."""
+    if not described:
+        return "-"
+    kind, _, rest = described.partition(" ")
+    state, _, minor = rest.partition(" ")
+    if kind not in set(TxnKind) or not re.fullmatch(r"[0-9]{1,12}", minor):
+        return described
+    state_word = m.say(STATE_KEYS[TxnState(state)]) if state in STATE_KEYS else state
+    return f"{m.say(KIND_KEYS[TxnKind(kind)])} {state_word} {Money(int(minor), m.currency).format()}"
 
 
-def _totals_lines(totals: BatchTotals, cur: Currency) -> list[Line]:
-    lines: list[Line] = [Rule(), Pair("TYPE 类型  COUNT 笔数", "AMOUNT 金额", bold=True)]
+KIND_ORDER = (TxnKind.SALE, TxnKind.COMPLETION, TxnKind.REFUND, TxnKind.VOID, TxnKind.PREAUTH, TxnKind.PREAUTH_VOID)
+
+
+def _totals_lines(totals: BatchTotals, m: Merchant) -> list[Line]:
+    cur = m.currency
+    lines: list[Line] = [Rule(), Pair(m.say("type_count"), m.say("amount"), bold=True)]
     for kind in KIND_ORDER:
         line = totals.by_kind.get(kind.value)
         if line:
-            lines.append(Pair(f"{kind.label}  x{line.count}", Money(line.amount_minor, cur).format()))
+            lines.append(Pair(f"{m.say(KIND_KEYS[kind])} x{line.count}", Money(line.amount_minor, cur).format()))
     if totals.by_card:
         lines.append(Rule())
-        lines.append(Text("BY CARD 按卡类别", bold=True))
+        lines.append(Text(m.say("by_card"), bold=True))
         for key, line in sorted(totals.by_card.items()):
             brand, _, funding = key.partition("/")
             label = CardBrand(brand).label if brand in set(CardBrand) else brand.upper()
-            sign = "-" if line.amount_minor < 0 else ""
-            lines.append(
-                Pair(
-                    f"{label} {funding.upper()}  x{line.count}",
-                    sign + Money(abs(line.amount_minor), cur).format(),
-                )
-            )
+            funding_word = m.say(funding) if funding in ("debit", "credit") else funding.upper()
+            lines.append(Pair(f"{label} {funding_word} x{line.count}", _signed(line.amount_minor, cur)))
     lines.append(Rule())
-    net = totals.net_minor
-    lines.append(Pair("NET 净额", f"{'-' if net < 0 else ''}{Money(abs(net), cur)}", bold=True, size=2))
+    lines.append(Pair(m.say("net"), _signed(totals.net_minor, cur, with_code=True), bold=True, size=2))
     return lines
+
+
+def detail_slip(records: Iterable[TxnRecord], batch: int, merchant: Merchant) -> Receipt:
+    """明细: every transaction of a batch, one or two lines each, for checking against the till."""
+    m = merchant
+    lines = _header(m, "detail", None)
+    lines.append(Pair(m.say("batch"), f"{batch:06d}", bold=True))
+    lines.append(Rule())
+    count = 0
+    for r in sorted(records, key=lambda r: r.trace):
+        count += 1
+        note = (
+            ""
+            if r.state is TxnState.APPROVED
+            else " " + m.say(LATER_KEYS.get(r.state) or STATE_KEYS.get(r.state, "unknown"))
+        )
+        amount = ("-" if r.kind in CREDIT_KINDS else "") + Money(r.amount_minor, m.currency).format()
+        lines.append(Pair(f"{r.trace:06d} {m.say(KIND_KEYS[r.kind])}", amount))
+        lines.append(Text(f"  {r.masked_pan or '-'} {_local(r.created_at)[5:16]}{note}"))
+    lines.append(Rule())
+    lines.append(Pair(m.say("count"), str(count), bold=True))
+    return Receipt(f"detail-{batch:06d}", Copy.REPORT, tuple(lines))

@@ -24,11 +24,11 @@ from app.services.gate import Gate
 from app.services.lock import TerminalLock
 from app.services.online import OnlineTransaction, describe
 from app.services.payment import Payments
+from app.services.printing import Printed
 from app.services.recovery import Recovery
 from app.services.results import STATUS_OF_STATE, TxnResult
 from app.services.settlement import Settlement, SettlementResult
 from app.services.shift import Shift
-from app.services.slips import settlement_slip
 
 log = logging.getLogger(__name__)
 
@@ -192,12 +192,23 @@ class Terminal:
         record = self.ctx.journal.txns.last() if trace is None else self.get(trace)
         if record is None:
             raise PosError("nothing to reprint: the journal is empty")
-        slips, printer_error = self.online.print(record, duplicate=True)
-        return TxnResult(STATUS_OF_STATE[record.state], describe(record), record, slips, printer_error)
+        printed = self.ctx.printing.transaction(record, duplicate=True)
+        return TxnResult(STATUS_OF_STATE[record.state], describe(record), record, printed.slips, printed.error)
 
-    def reprint_settlement(self, batch: int | None = None) -> str:
+    def settlement_record(self, batch: int | None = None) -> SettlementRecord:
         settlements = self.ctx.journal.settlements
         record = settlements.last_settled() if batch is None else settlements.get(batch)
         if record is None:
-            raise PosError("no settlement to reprint")
-        return self.ctx.printer.print_slip(settlement_slip(record, self.ctx.merchant))
+            raise PosError("no settlement to reprint" if batch is None else f"no settlement of batch {batch:06d}")
+        return record
+
+    def reprint_settlement(self, batch: int | None = None) -> Printed:
+        return self.ctx.printing.settlement(self.settlement_record(batch))
+
+    def print_detail(self, batch: int | None = None) -> Printed:
+        """明细: every transaction of a batch (the open one unless named)."""
+        number = self.ctx.journal.txns.current_batch() if batch is None else batch
+        return self.ctx.printing.detail(self.batch_records(number), number)
+
+    def batch_records(self, batch: int) -> list[TxnRecord]:
+        return self.ctx.journal.txns.search(batch=batch, limit=100_000)

@@ -182,8 +182,7 @@ def test_reprint_marks_the_slip_as_a_duplicate(sim):
     code, again = pos_json(cfg, "reprint")
     assert code == 0
     merchant = Path(again["slips"][0])
-    assert merchant.name == "000001-merchant-dup.txt"
-    assert "DUPLICATE 重打印" in merchant.read_text(encoding="utf-8")
+    assert merchant.name == "000001-merchant-dup.png" and merchant.stat().st_size > 1000
 
 
 def test_the_test_card_list_shows_no_full_pan():
