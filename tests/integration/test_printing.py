@@ -41,7 +41,12 @@ def terminal_with(rig, settings: PrinterSettings, confirm=None):
 
 def test_a_sale_prints_the_merchant_copy_a_cut_then_the_customer_copy(rig, printer):
     asked: list[str] = []
-    t = terminal_with(rig, network(printer), confirm=lambda prompt: asked.append(prompt) or True)
+
+    def tear_and_continue(prompt: str) -> bool:
+        asked.append(prompt)
+        return True
+
+    t = terminal_with(rig, network(printer), confirm=tear_and_continue)
     result = t.sale(rig.money("128.00"), rig.card("visa-credit"))
     t.close()
     assert result.status is Status.APPROVED and result.printer_error is None
