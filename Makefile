@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # System packages the tests and the demo need; installed only when running as root on a Debian-like system.
-APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev fonts-dejavu-core fonts-wqy-microhei
+APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev fonts-dejavu-core fonts-wqy-microhei libgl1 libegl1 libmtdev1 xvfb
 
 .PHONY: setup system-packages run test lint typecheck unit bench clean
 
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 run: setup
-	$(BIN)/pos demo
+	$(BIN)/pos app
 
 lint: setup
 	$(BIN)/ruff check app tests bench

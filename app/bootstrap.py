@@ -45,7 +45,7 @@ def build_terminal(
     clock: Clock | None = None,
     printer: SlipPrinter | None = None,
     progress: Callable[[str], None] | None = None,
-    confirm_copy: Callable[[str], bool] | None = None,
+    confirm_copy: Callable[[str, str], bool] | None = None,
 ) -> Terminal:
     """A started terminal. `exclusive` takes the terminal lock (every command that may change anything)."""
     lock = TerminalLock(settings.terminal.data_dir) if exclusive else None

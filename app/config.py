@@ -90,6 +90,20 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True)
+class UiSettings:
+    screen: str = "7inch"  # 7inch (800x480) or touch-display-2 (1280x800)
+    rotation: int = 0  # degrees: 90 or 270 for portrait
+    language: str = "zh"
+    dim_after_s: int = 30
+    lock_after_s: int = 300
+    shuffle_pin_keypad: bool = False
+    # A touchscreen is not a certified PIN pad; only an acquirer's written approval makes it more than a demo.
+    touchscreen_pin_approved: bool = False
+    kiosk: bool = True  # full screen, no way out by keyboard or gesture
+    backlight: Path | None = None  # e.g. /sys/class/backlight/10-0045/brightness, to dim the screen for real
+
+
+@dataclass(frozen=True)
 class Settings:
     path: Path
     terminal: TerminalSettings
@@ -98,6 +112,7 @@ class Settings:
     limits: Limits
     cards: CardSettings
     printer: PrinterSettings
+    ui: UiSettings
     seed_demo_accounts: bool
     log_level: str
     # A short digest of each section as written, so the audit log can say which sections changed.
@@ -235,7 +250,7 @@ def _hex_secret(base: Path, min_bytes: int, sizes: tuple[int, ...] | None = None
     return parse
 
 
-SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "printer", "operators", "logging")
+SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "printer", "ui", "operators", "logging")
 
 
 def load_settings(path: Path) -> Settings:
@@ -325,6 +340,21 @@ def load_settings(path: Path) -> Settings:
         raise ConfigError(f"{path}: [limits] max_amount must be more than zero")
 
     printer = _printer(_Reader(path, data, "printer"), base, terminal)
+    u = _Reader(path, data, "ui")
+    ui = UiSettings(
+        screen=u.get("screen", _choice("7inch", "touch-display-2"), "7inch"),
+        rotation=u.get("rotation", _choice_int(0, 90, 180, 270), 0),
+        language=u.get("language", _choice("zh", "en"), "zh"),
+        dim_after_s=u.get("dim_after_s", _integer(5, 3600), 30),
+        lock_after_s=u.get("lock_after_s", _integer(30, 86400), 300),
+        shuffle_pin_keypad=u.get("shuffle_pin_keypad", _boolean, False),
+        touchscreen_pin_approved=u.get("touchscreen_pin_approved", _boolean, False),
+        kiosk=u.get("kiosk", _boolean, True),
+        backlight=u.get("backlight", _path(base, must_exist=False), None),
+    )
+    u.done()
+    if ui.lock_after_s <= ui.dim_after_s:
+        raise ConfigError(f"{path}: [ui] lock_after_s must be longer than dim_after_s")
 
     o = _Reader(path, data, "operators")
     seed = o.get("seed_demo_accounts", _boolean, False)
@@ -338,7 +368,7 @@ def load_settings(path: Path) -> Settings:
         name: hashlib.sha256(json.dumps(data.get(name, {}), sort_keys=True, default=str).encode()).hexdigest()[:12]
         for name in SECTIONS
     }
-    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, printer, seed, level, digests)
+    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, printer, ui, seed, level, digests)
 
 
 def _printer(p: _Reader, base: Path, terminal: TerminalSettings) -> PrinterSettings:

@@ -82,7 +82,7 @@ def _with_terminal(settings: Settings, work: Callable[[Terminal], int], exclusiv
         terminal.close()
 
 
-def _tear_and_continue(prompt: str) -> bool:
+def _tear_and_continue(prompt: str, printed: str) -> bool:
     """Between copies: at a terminal, wait for the cashier; in a script, go straight on."""
     if not sys.stdin.isatty():
         return True
@@ -432,6 +432,18 @@ def cmd_demo(args: argparse.Namespace, out: Output, settings: Settings) -> int:
     return run_tour(settings, out)
 
 
+def cmd_app(args: argparse.Namespace, out: Output, settings: Settings) -> int:
+    from app.ui.kivy_env import NoScreen
+    from app.ui.launch import run_app
+
+    try:
+        # Demo mode runs on somebody's desktop: a window they can close, not a kiosk they cannot leave.
+        return run_app(settings, windowed=args.windowed or args.config is None)
+    except NoScreen as exc:
+        out.error(str(exc))
+        return 1
+
+
 HANDLERS: dict[str, Callable[..., int]] = {
     "setup": cmd_setup,
     "operator": cmd_operator,
@@ -453,5 +465,6 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "acquirer-sim": cmd_acquirer_sim,
     "card-emulator": cmd_card_emulator,
     "demo": cmd_demo,
+    "app": cmd_app,
 }
 NO_TERMINAL = ("cards", "acquirer-sim", "card-emulator")

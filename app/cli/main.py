@@ -108,7 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     where = emulator.add_mutually_exclusive_group()
     where.add_argument("--vpcd-port", type=int, default=35963, help="pcscd's vpcd port (default 35963)")
     where.add_argument("--nfc", metavar="udp:HOST:PORT", help="hold the card in nfcpy's udp field instead")
-    sub.add_parser("demo", help="a guided counter day in demo mode")
+    sub.add_parser("demo", help="a guided counter day in demo mode, on the console")
+    touch = sub.add_parser("app", help="the touchscreen terminal (demo mode without --config: in a window)")
+    touch.add_argument("--windowed", action="store_true", help="in a window, not full screen (kiosk mode off)")
     return p
 
 

@@ -47,12 +47,13 @@ class Printing:
         printer: SlipPrinter,
         merchant: Merchant,
         copies: int = 2,
-        confirm: Callable[[str], bool] | None = None,
+        confirm: Callable[[str, str], bool] | None = None,
     ) -> None:
         self.printer = printer
         self.merchant = merchant
         self.copies = copies
-        # Asked between copies ("tear, then press"); False means: do not print the rest now (reprint later).
+        # Asked between copies ("tear, then press"), with where the copy just printed went (a picture, in demo
+        # mode); False means: do not print the rest now (reprint later).
         self.confirm = confirm
 
     def transaction(self, record: TxnRecord, duplicate: bool = False) -> Printed:
@@ -69,7 +70,7 @@ class Printing:
         for i, receipt in enumerate(receipts):
             if i and self.confirm is not None:
                 prompt = TEAR_PROMPT.format(done=receipts[i - 1].copy.value, next=receipt.copy.value)
-                if not self.confirm(prompt):
+                if not self.confirm(prompt, printed[-1] if printed else ""):
                     return Printed(tuple(printed), f"the {receipt.copy.value} copy was not printed: reprint it")
             try:
                 printed.append(self.printer.print_slip(receipt))

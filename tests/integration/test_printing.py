@@ -42,7 +42,7 @@ def terminal_with(rig, settings: PrinterSettings, confirm=None):
 def test_a_sale_prints_the_merchant_copy_a_cut_then_the_customer_copy(rig, printer):
     asked: list[str] = []
 
-    def tear_and_continue(prompt: str) -> bool:
+    def tear_and_continue(prompt: str, printed: str) -> bool:
         asked.append(prompt)
         return True
 
@@ -116,7 +116,7 @@ def test_a_bank_copy_when_configured(rig, printer):
 
 
 def test_the_cashier_can_stop_before_the_customer_copy_and_reprint_it(rig, printer):
-    t = terminal_with(rig, network(printer), confirm=lambda prompt: False)
+    t = terminal_with(rig, network(printer), confirm=lambda prompt, printed: False)
     result = t.sale(rig.money("16.00"), rig.card())
     t.close()
     assert result.status is Status.APPROVED

@@ -1,0 +1,53 @@
+"""The real app in an SDL offscreen window, against the real acquirer simulator (HTTPS, mutual TLS)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+# Kivy reads these when first imported, which is below.
+os.environ["SDL_VIDEODRIVER"] = "offscreen"
+os.environ["KIVY_NO_ARGS"] = "1"
+os.environ["KIVY_LOG_MODE"] = "PYTHON"
+os.environ["KIVY_USE_DEFAULTCONFIG"] = "1"  # never a developer's own ~/.kivy/config.ini
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kioskpos-kivy-"))
+
+from kivy.config import Config
+
+Config.set("graphics", "width", "800")
+Config.set("graphics", "height", "480")
+for _option, _value in Config.items("input"):  # only the tests' own touches
+    Config.remove_option("input", _option)
+
+import pytest  # noqa: E402
+
+from app.config import Settings  # noqa: E402
+from tests.conftest import Rig, start_rig  # noqa: E402
+from tests.ui.driver import Driver  # noqa: E402
+
+
+def ui_settings(rig: Rig, **ui: object) -> Settings:
+    s = rig.settings
+    return replace(
+        s,
+        printer=replace(s.printer, transport="preview"),  # demo mode's printer: pictures of the slips
+        ui=replace(s.ui, **ui),  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def ui_rig(tmp_path: Path) -> Iterator[Rig]:
+    r = start_rig(tmp_path / "acquirer")
+    yield r
+    r.server.stop()
+    r.home.ledger.close()
+
+
+@pytest.fixture
+def ui(ui_rig: Rig) -> Iterator[Driver]:
+    driver = Driver(ui_settings(ui_rig, language="en"))
+    yield driver
+    driver.close()
