@@ -105,6 +105,11 @@ class NfcReader:
             clf, self._clf = self._clf, None
             clf.close()
 
+    @property
+    def is_open(self) -> bool:
+        """For the self-test: a reader the terminal holds is asked, never opened a second time."""
+        return self._clf is not None
+
     def __enter__(self) -> NfcReader:
         return self
 
