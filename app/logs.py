@@ -7,6 +7,8 @@ import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from app.system.journald import JournalFormatter, stderr_is_journal
+
 _PAN = re.compile(r"(?<!\d)(\d{6})(\d{3,9})(\d{4})(?!\d)")
 _TRACK2 = re.compile(r"(?<![\dA-Fa-f])(\d{12,19})[=D](\d{4,})", re.IGNORECASE)
 
@@ -42,6 +44,10 @@ def configure(level: str, log_file: Path | None, console_level: int = logging.WA
     console = logging.StreamHandler()
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    if stderr_is_journal():
+        # Under systemd, stderr is the journal: the configured level, priorities it understands, no timestamps.
+        console.setLevel(level)
+        console.setFormatter(JournalFormatter())
     handlers.append(console)
     for handler in handlers:
         handler.addFilter(PanMaskingFilter())
