@@ -100,14 +100,15 @@ class ConsolePinEntry:
 
     POS_CARDHOLDER_PIN answers for scripts and tests; otherwise standard input, unseen when it is a terminal."""
 
-    def ask(self, amount: Money) -> str | None:
+    def ask(self, amount: Money, tries_left: int | None = None) -> str | None:
         scripted = os.environ.get("POS_CARDHOLDER_PIN")
         if scripted is not None:
             return scripted
         if not sys.stdin.isatty():
             line = sys.stdin.readline()
             return line.strip() or None
-        return getpass.getpass(f"Customer PIN for {amount} (Enter to cancel): ") or None
+        left = f", {tries_left} tries left" if tries_left is not None else ""
+        return getpass.getpass(f"Customer PIN for {amount}{left} (Enter to cancel): ") or None
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ class InsertCardInstead(CardError):
 
 class PinCancelled(CardError):
     def __init__(self) -> None:
-        super().__init__("PIN entry cancelled")
+        super().__init__("the PIN entry was cancelled: nothing was charged")
 
 
 @dataclass(frozen=True)

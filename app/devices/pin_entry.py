@@ -16,8 +16,9 @@ from app.domain.money import Money
 
 
 class PinEntry(Protocol):
-    def ask(self, amount: Money) -> str | None:
-        """The digits the cardholder typed, or None if they cancelled."""
+    def ask(self, amount: Money, tries_left: int | None = None) -> str | None:
+        """The digits the cardholder typed, or None if they cancelled. `tries_left`: the chip's PIN try counter,
+        for offline PIN (shown to the cardholder after a wrong PIN)."""
         ...
 
 
@@ -27,7 +28,7 @@ class KnownPin:
     def __init__(self, pin: str) -> None:
         self._pin = pin
 
-    def ask(self, amount: Money) -> str | None:
+    def ask(self, amount: Money, tries_left: int | None = None) -> str | None:
         return self._pin
 
 
@@ -39,14 +40,14 @@ class EncryptingPinPad:
         self._pin_key = pin_key
 
     def online_pin_block(self, pan: str, amount: Money) -> bytes:
-        return pinblock.encipher_pinblock_iso_4(self._pin_key, self._pin(amount), pan)
+        return pinblock.encipher_pinblock_iso_4(self._pin_key, self._pin(amount, None), pan)
 
     def offline_pin_block(self, amount: Money, tries_left: int | None) -> bytes:
         # Plaintext offline PIN: the block goes to the chip, which compares it itself; nothing is enciphered.
-        return bytes(pinblock.encode_pinblock_iso_2(self._pin(amount)))
+        return bytes(pinblock.encode_pinblock_iso_2(self._pin(amount, tries_left)))
 
-    def _pin(self, amount: Money) -> str:
-        pin = self._entry.ask(amount)
+    def _pin(self, amount: Money, tries_left: int | None) -> str:
+        pin = self._entry.ask(amount, tries_left)
         if pin is None:
             raise PinCancelled()
         if not re.fullmatch(r"[0-9]{4,12}", pin):

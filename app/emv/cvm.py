@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.devices.card import PinCancelled, PinPad
+from app.devices.card import PinPad
 from app.domain.cards import Cvm
 from app.domain.money import Money
 from app.emv import apdu
@@ -106,11 +106,9 @@ def _perform(code: int, condition: int, ctx: CvmContext) -> CvmOutcome | None:
     if method == 0x1E:
         return done(Cvm.SIGNATURE, RESULT_UNKNOWN)
     if method == 0x02:
-        try:
-            block = ctx.pin_pad.online_pin_block(ctx.pan, ctx.amount)
-        except PinCancelled:
-            ctx.tvr.set(TvrBit.PIN_NOT_ENTERED)
-            return None
+        # A cancel on the PIN pad ends the transaction (PinCancelled goes up): it is not a PIN bypass, which would
+        # let the CVM list fall through to a signature and send the sale anyway.
+        block = ctx.pin_pad.online_pin_block(ctx.pan, ctx.amount)
         ctx.tvr.set(TvrBit.ONLINE_PIN_ENTERED)
         return done(Cvm.ONLINE_PIN, RESULT_UNKNOWN, block)
     if method in (0x01, 0x03) and _offline_pin(ctx):
@@ -127,11 +125,7 @@ def _offline_pin(ctx: CvmContext) -> bool:
             ctx.tvr.set(TvrBit.PIN_TRY_LIMIT_EXCEEDED)
             return False
     for _ in range(OFFLINE_PIN_ATTEMPTS):
-        try:
-            block = ctx.pin_pad.offline_pin_block(ctx.amount, tries)
-        except PinCancelled:
-            ctx.tvr.set(TvrBit.PIN_NOT_ENTERED)
-            return False
+        block = ctx.pin_pad.offline_pin_block(ctx.amount, tries)  # a cancel ends the transaction, as above
         answer = ctx.channel.send(apdu.verify_plaintext_pin(block))
         if answer.ok:
             return True

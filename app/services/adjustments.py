@@ -6,16 +6,17 @@ Every rule is checked before anything is committed; a refusal is a PosError and 
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
-from app.domain.money import Money
+from app.domain.money import Money, currency
 from app.domain.transaction import ORIGINAL_KINDS, TxnKind, TxnState
 from app.journal.records import CardSummary, TxnRecord
 from app.services.context import CardInput, Context
 from app.services.errors import PosError
 from app.services.gate import Gate
 from app.services.online import OnlineRequest, OnlineTransaction, summarise
-from app.services.payment import Payments
+from app.services.payment import Cancelled, Payments
 from app.services.results import TxnResult
 from app.services.shift import Shift
 
@@ -56,17 +57,33 @@ class Adjustments:
             )
         return self._cancel_whole(TxnKind.VOID, original, operator, supervisor_password)
 
-    def refund(self, trace: int, amount: Money, supervisor_password: str, card: CardInput) -> TxnResult:
-        operator = self.gate.operator()
+    def refundable(self, trace: int) -> tuple[TxnRecord, Money]:
+        """The sale a refund of `trace` would go against, and how much of it is left to refund (refunds in progress
+        count as taken). Refuses what a refund would refuse before the card is asked for."""
         original = self._original(trace, TxnKind.REFUND)
         if original.batch == self.ctx.journal.txns.current_batch():
             raise PosError(f"voucher {trace:06d} is in today's open batch: void it instead (撤销)")
         window = self.ctx.settings.limits.refund_window_days
         if self._age(original) > timedelta(days=window):
             raise PosError(f"voucher {trace:06d} is older than the {window}-day refund window")
+        left = original.amount_minor - self.ctx.journal.txns.refunds_of(trace)
+        if left <= 0:
+            raise PosError(f"voucher {trace:06d} is already refunded in full")
+        return original, Money(left, currency(original.currency))
+
+    def refund(
+        self,
+        trace: int,
+        amount: Money,
+        supervisor_password: str,
+        card: CardInput,
+        cancel: threading.Event | None = None,
+    ) -> TxnResult:
+        operator = self.gate.operator()
+        original, left_money = self.refundable(trace)
         if amount.currency.code != original.currency:
             raise PosError(f"voucher {trace:06d} was in {original.currency}")
-        left = original.amount_minor - self.ctx.journal.txns.refunds_of(trace)
+        left = left_money.minor
         if amount.is_zero or amount.minor > left:
             raise PosError(
                 f"a refund of voucher {trace:06d} can be at most {Money(max(left, 0), amount.currency)} "
@@ -77,6 +94,8 @@ class Adjustments:
         supervisor = self.shift.verify_supervisor(supervisor_password, f"refund of {trace:06d}")
         session = self.payments.read_card(TxnKind.REFUND, amount, card)
         try:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
             token = self.ctx.pan_token(session.card.sensitive.pan)
             if token != original.pan_token:
                 raise PosError(f"this is not the card that paid voucher {trace:06d}: refunds go back to that card")

@@ -65,6 +65,10 @@ class Printing:
     def detail(self, records: Iterable[TxnRecord], batch: int) -> Printed:
         return self._run([detail_slip(records, batch, self.merchant)])
 
+    def report(self, receipt: Receipt) -> Printed:
+        """One slip of the terminal's own (a printer test, diagnostics): no copies, nothing to tear between."""
+        return self._run([receipt])
+
     def _run(self, receipts: list[Receipt]) -> Printed:
         printed: list[str] = []
         for i, receipt in enumerate(receipts):

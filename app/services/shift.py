@@ -46,16 +46,24 @@ class Shift:
         self.ctx.journal.audit.add("system", "seed_demo_accounts", "operator 01, supervisor 00", now)
         return True
 
-    def set_up(self, supervisor_password: str) -> None:
+    def set_up(self, supervisor_password: str, first_operator: tuple[str, str] | None = None) -> None:
+        """First run: the supervisor password and, from the touchscreen, the first operator (number, PIN), in one
+        commit, so that a failure between them cannot leave a terminal nobody can sign in to."""
         if self.is_set_up():
             raise PosError("this terminal is already set up; change the supervisor password with: operator passwd 00")
-        try:
-            check_new_pin(Role.SUPERVISOR, supervisor_password)
-        except CredentialError as exc:
-            raise PosError(str(exc)) from None
+        self._check_pin(Role.SUPERVISOR, supervisor_password)
+        if first_operator is not None:
+            operator_id = self._check_id(first_operator[0])
+            if role_of(operator_id) is Role.SUPERVISOR:
+                raise PosError("00 is the supervisor's number; operators are 01 to 99")
+            self._check_pin(Role.OPERATOR, first_operator[1])
         now = self.ctx.now()
-        self._staff.put(SUPERVISOR_ID, Role.SUPERVISOR, PinHash.of(supervisor_password), now)
-        self.ctx.journal.audit.add(SUPERVISOR_ID, "setup", "supervisor password set", now)
+        with self.ctx.journal.store.write():
+            self._staff.put(SUPERVISOR_ID, Role.SUPERVISOR, PinHash.of(supervisor_password), now)
+            self.ctx.journal.audit.add(SUPERVISOR_ID, "setup", "supervisor password set", now)
+            if first_operator is not None:
+                self._staff.put(operator_id, Role.OPERATOR, PinHash.of(first_operator[1]), now)
+                self.ctx.journal.audit.add(SUPERVISOR_ID, "operator_added", operator_id, now)
 
     def require_set_up(self) -> None:
         if not self.is_set_up():
@@ -125,6 +133,8 @@ class Shift:
             raise PosError("the supervisor account cannot be removed")
         if self._staff.get(operator_id) is None:
             raise PosError(f"there is no operator {operator_id}")
+        if [op.id for op in self._staff.all() if op.role is Role.OPERATOR] == [operator_id]:
+            raise PosError(f"operator {operator_id} is the last operator: add another before removing this one")
         self.verify_supervisor(supervisor_password, f"remove operator {operator_id}")
         self._staff.remove(operator_id)
         self.ctx.journal.audit.add(SUPERVISOR_ID, "operator_removed", operator_id, self.ctx.now())

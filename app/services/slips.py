@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from app.domain.cards import CardBrand, Cvm
 from app.domain.money import Currency, Money
@@ -86,6 +87,32 @@ WORDS: dict[str, tuple[str, str]] = {
     "completion": ("PRE-AUTH COMPLETION", "预授权完成"),
     "preauth_void": ("PRE-AUTH VOID", "预授权撤销"),
     "balance_inquiry": ("BALANCE", "余额查询"),
+    "printer_test": ("PRINTER TEST", "打印测试"),
+    "printer_works": ("IF YOU CAN READ THIS, THE PRINTER WORKS", "能看清此页即打印正常"),
+    "diagnostics": ("DIAGNOSTICS", "诊断报告"),
+    "version": ("VERSION", "版本"),
+    "printed_at": ("PRINTED", "打印时间"),
+    "next_voucher": ("NEXT VOUCHER", "下一凭证号"),
+    "last_settlement": ("LAST SETTLEMENT", "上次结算"),
+    "none": ("NONE", "无"),
+    "unreadable": ("UNREADABLE", "无法读取"),
+    "sales_blocked": ("SALES DISABLED", "已停止交易"),
+    "all_passed": ("ALL CHECKS PASSED", "自检全部通过"),
+    "some_failed": ("CHECKS FAILED", "自检未通过"),
+    "check_ok": ("OK", "正常"),
+    "check_warn": ("WARN", "注意"),
+    "check_fail": ("FAIL", "故障"),
+    "part_card readers": ("CARD READERS", "读卡器"),
+    "part_chip reader": ("CHIP READER", "接触式读卡器"),
+    "part_contactless reader": ("CONTACTLESS READER", "非接读卡器"),
+    "part_swipe reader": ("SWIPE READER", "磁条读卡器"),
+    "part_printer": ("PRINTER", "打印机"),
+    "part_acquirer": ("ACQUIRER", "收单行连接"),
+    "part_client certificate": ("CLIENT CERTIFICATE", "终端证书"),
+    "part_acquirer CA": ("ACQUIRER CA", "收单行根证书"),
+    "part_clock": ("CLOCK", "时钟"),
+    "part_journal": ("JOURNAL", "交易日志"),
+    "part_disk": ("DISK", "存储空间"),
 }
 KIND_KEYS = {
     TxnKind.SALE: "sale",
@@ -326,3 +353,80 @@ def detail_slip(records: Iterable[TxnRecord], batch: int, merchant: Merchant) ->
     lines.append(Rule())
     lines.append(Pair(m.say("count"), str(count), bold=True))
     return Receipt(f"detail-{batch:06d}", Copy.REPORT, tuple(lines))
+
+
+def printer_test_slip(merchant: Merchant, now: datetime) -> Receipt:
+    """打印测试: every style the other slips use (sizes, bold, both scripts, a QR), so a fault shows here first."""
+    m = merchant
+    lines = _header(m, "printer_test", None)
+    lines += [
+        Pair(m.say("printed_at"), now.strftime("%Y-%m-%d %H:%M:%S")),
+        Rule(),
+        Text("ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789"),
+        Text("abcdefghijklmnopqrstuvwxyz - / : . # *"),
+        Text("中文打印测试 签购单 商户存根 持卡人存根"),
+        Text(m.say("printer_test"), bold=True, size=2),  # no amount anywhere: nobody may take this for a receipt
+        Qr(f"KPOS:{m.terminal_id}:TEST"),
+        Rule("="),
+        Text(m.say("printer_works"), Align.CENTER, bold=True),
+    ]
+    return Receipt(f"printer-test-{now:%Y%m%d-%H%M%S}", Copy.REPORT, tuple(lines))
+
+
+@dataclass(frozen=True)
+class DiagnosticsFacts:
+    """What the diagnostics slip says about the terminal besides the checks. None: the journal could not say."""
+
+    version: str
+    batch: int | None
+    next_trace: int | None
+    last_settlement: SettlementRecord | None
+    sales_blocked: str | None
+
+
+class CheckResult(Protocol):
+    """A self-test check as the slip reads it (app.services.health.Check)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def warning(self) -> bool: ...
+    @property
+    def detail(self) -> str: ...
+
+
+def diagnostics_slip(
+    checks: Iterable[CheckResult], facts: DiagnosticsFacts, merchant: Merchant, now: datetime
+) -> Receipt:
+    """诊断报告 for support: every self-test check and the terminal's counters. Nothing secret, no card numbers."""
+    m = merchant
+    results = list(checks)
+    lines = _header(m, "diagnostics", None)
+    lines.append(Pair(m.say("version"), facts.version))
+    lines.append(Pair(m.say("printed_at"), now.strftime("%Y-%m-%d %H:%M:%S")))
+    lines.append(Pair(m.say("batch"), f"{facts.batch:06d}" if facts.batch is not None else m.say("unreadable")))
+    trace = f"{facts.next_trace:06d}" if facts.next_trace is not None else m.say("unreadable")
+    lines.append(Pair(m.say("next_voucher"), trace))
+    lines.append(Pair(m.say("last_settlement"), _last_settlement(facts.last_settlement, m)))
+    if facts.sales_blocked:
+        lines.append(Text(m.say("sales_blocked"), Align.CENTER, bold=True, size=2))
+        lines.append(Text(facts.sales_blocked))
+    lines.append(Rule())
+    for check in results:
+        mark = "check_fail" if not check.ok else "check_warn" if check.warning else "check_ok"
+        part = m.say(f"part_{check.name}") if f"part_{check.name}" in WORDS else check.name.upper()
+        lines.append(Pair(part, m.say(mark), bold=not check.ok))
+        lines.append(Text(check.detail.removeprefix(f"{check.name}: ")))  # the line above names the part
+    lines.append(Rule("="))
+    verdict = "all_passed" if all(c.ok for c in results) else "some_failed"
+    lines.append(Text(m.say(verdict), Align.CENTER, bold=True))
+    return Receipt(f"diagnostics-{now:%Y%m%d-%H%M%S}", Copy.REPORT, tuple(lines))
+
+
+def _last_settlement(record: SettlementRecord | None, m: Merchant) -> str:
+    if record is None:
+        return m.say("none")
+    when = _local(record.finished_at)[:16] if record.finished_at else m.say("unfinished")
+    return f"{record.batch:06d} {when}"

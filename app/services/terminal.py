@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from app.domain.money import Money
+from app.domain.operators import Role
+from app.domain.receipt import Receipt
+from app.domain.settlement import BatchTotals, compute_totals
 from app.domain.transaction import TxnKind
 from app.host.keys import KeyExchangeError
 from app.journal.records import TxnRecord
@@ -21,6 +26,8 @@ from app.services.adjustments import Adjustments
 from app.services.context import CardInput, Context
 from app.services.errors import PosError
 from app.services.gate import Gate
+from app.services.health import Check, Health, StartupCheck, in_use, software_version
+from app.services.health.journal import SALES_BLOCKED
 from app.services.lock import TerminalLock
 from app.services.online import OnlineTransaction, describe
 from app.services.payment import Payments
@@ -29,8 +36,13 @@ from app.services.recovery import Recovery
 from app.services.results import STATUS_OF_STATE, TxnResult
 from app.services.settlement import Settlement, SettlementResult
 from app.services.shift import Shift
+from app.services.slips import DiagnosticsFacts, diagnostics_slip, printer_test_slip
+
+if TYPE_CHECKING:
+    from app.devices.emv_source import ReaderCardSource
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,7 @@ class TerminalStatus:
     keys: bool
     set_up: bool
     training: bool
+    sales_blocked: str | None = None  # why money may not move (the journal is damaged), for the screen to show
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +67,18 @@ class TerminalStatus:
             "keys": self.keys,
             "set_up": self.set_up,
             "training": self.training,
+            "sales_blocked": self.sales_blocked,
         }
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    """A staff account as a screen may see it: never its PIN hash."""
+
+    id: str
+    role: Role
+    locked: bool
+    signed_in: bool
 
 
 class Terminal:
@@ -68,12 +92,18 @@ class Terminal:
         self.payments = Payments(ctx, self.gate, self.online)
         self.adjustments = Adjustments(ctx, self.gate, self.shift, self.online, self.payments)
         self.settlement = Settlement(ctx, self.gate, self.recovery)
+        self._journal_check: StartupCheck | None = None
+        self._damage: str | None = None  # what a journal check found wrong with the file
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
     def start(self) -> TerminalStatus:
         """Open for work: demo accounts if configured, working keys from the journal, then (when this process
-        owns the terminal) anything a crash left in flight is resolved. Reads no more than a few index rows."""
+        owns the terminal) anything a crash left in flight is resolved. Reads no more than a few index rows.
+
+        The journal's quick_check runs beside it (health/journal.py says why): the status returned here does not
+        wait for its verdict; status() and everything that moves money do."""
+        self._start_journal_check()
         if self._lock is not None:  # only the process that owns the terminal writes at start
             self._note_configuration()
             if self.ctx.settings.seed_demo_accounts:
@@ -87,7 +117,7 @@ class Terminal:
                 self.ctx.journal.keyring.clear()
         if self._lock is not None and self.ctx.host.keys is not None and self.ctx.journal.txns.in_flight():
             self.recovery.resolve_all()
-        return self.status()
+        return self._status(SALES_BLOCKED if self._damage is not None else None)
 
     def _note_configuration(self) -> None:
         """Audit which sections of the configuration changed since the last start (their values stay out)."""
@@ -100,12 +130,17 @@ class Terminal:
         journal.meta.put("config_digests", json.dumps(digests, sort_keys=True))
 
     def close(self) -> None:
+        if self._journal_check is not None:
+            self._journal_check.stop()
         self.ctx.host.close()
         self.ctx.journal.close()
         if self._lock is not None:
             self._lock.release()
 
     def status(self) -> TerminalStatus:
+        return self._status(self.sales_blocked())
+
+    def _status(self, sales_blocked: str | None) -> TerminalStatus:
         j = self.ctx.journal
         return TerminalStatus(
             j.staff.signed_in(),
@@ -116,6 +151,7 @@ class Terminal:
             self.ctx.host.keys is not None,
             self.shift.is_set_up(),
             self.ctx.settings.terminal.training,
+            sales_blocked,
         )
 
     # -- the counter day ------------------------------------------------------------------------------------
@@ -129,27 +165,42 @@ class Terminal:
         return self.shift.sign_out()
 
     def sale(self, amount: Money, card: CardInput, cancel: threading.Event | None = None) -> TxnResult:
+        self._open_for_business()
         return self.payments.sale(amount, card, cancel)
 
     def preauth(self, amount: Money, card: CardInput, cancel: threading.Event | None = None) -> TxnResult:
+        self._open_for_business()
         return self.payments.preauth(amount, card, cancel)
 
     def balance(self, card: CardInput, cancel: threading.Event | None = None) -> TxnResult:
+        self._open_for_business()
         return self.payments.balance(card, cancel)
 
     def void(self, trace: int, supervisor_password: str) -> TxnResult:
+        self._open_for_business()
         return self.adjustments.void(trace, supervisor_password)
 
-    def refund(self, trace: int, amount: Money, supervisor_password: str, card: CardInput) -> TxnResult:
-        return self.adjustments.refund(trace, amount, supervisor_password, card)
+    def refund(
+        self,
+        trace: int,
+        amount: Money,
+        supervisor_password: str,
+        card: CardInput,
+        cancel: threading.Event | None = None,
+    ) -> TxnResult:
+        self._open_for_business()
+        return self.adjustments.refund(trace, amount, supervisor_password, card, cancel)
 
     def complete(self, trace: int, amount: Money) -> TxnResult:
+        self._open_for_business()
         return self.adjustments.complete(trace, amount)
 
     def preauth_void(self, trace: int, supervisor_password: str) -> TxnResult:
+        self._open_for_business()
         return self.adjustments.preauth_void(trace, supervisor_password)
 
     def settle(self) -> SettlementResult:
+        self._open_for_business()
         return self.settlement.settle()
 
     def recover(self) -> tuple[list[TxnRecord], SettlementResult | None]:
@@ -159,6 +210,7 @@ class Terminal:
         waiting = self.recovery.resolve_all()
         settled = None
         if not waiting and self.ctx.journal.settlements.unfinished() is not None:
+            self._open_for_business()  # reversals protect the customer; a settlement waits for a sound journal
             settled = self.settlement.settle()
         return waiting, settled
 
@@ -212,3 +264,104 @@ class Terminal:
 
     def batch_records(self, batch: int) -> list[TxnRecord]:
         return self.ctx.journal.txns.search(batch=batch, limit=100_000)
+
+    def batch_totals(self, batch: int | None = None) -> BatchTotals:
+        """What settling a batch (the open one unless named) would send, counted by the settlement's own rule."""
+        number = self.ctx.journal.txns.current_batch() if batch is None else batch
+        return compute_totals(self.ctx.settings.terminal.currency.code, self.ctx.journal.txns.batch_groups(number))
+
+    def refund_left(self, trace: int) -> Money:
+        """How much of a sale may still be refunded; refuses (PosError) what `refund` would refuse before it asks
+        for the card, so the cashier learns it before the card comes out. `refund` checks all of it again."""
+        return self.adjustments.refundable(trace)[1]
+
+    # -- set-up and staff (主管) ----------------------------------------------------------------------------
+
+    def set_up(self, supervisor_password: str, first_operator: tuple[str, str] | None = None) -> None:
+        """First run: the supervisor password (6 to 12 digits) and the first operator (number, PIN), together."""
+        self.shift.set_up(supervisor_password, first_operator)
+
+    def verify_supervisor(self, password: str, purpose: str) -> None:
+        """Check the supervisor password before a screen asks for more; wrong tries count towards the lockout."""
+        self.shift.verify_supervisor(password, purpose)
+
+    def operators(self) -> list[StaffMember]:
+        staff = self.ctx.journal.staff
+        signed_in = staff.signed_in()
+        return [StaffMember(op.id, op.role, op.locked, op.id == signed_in) for op in staff.all()]
+
+    def add_operator(self, supervisor_password: str, operator_id: str, pin: str) -> None:
+        self.shift.add_operator(supervisor_password, operator_id, pin)
+
+    def remove_operator(self, supervisor_password: str, operator_id: str) -> None:
+        self.shift.remove_operator(supervisor_password, operator_id)
+
+    def reset_pin(self, supervisor_password: str, operator_id: str, new_pin: str) -> None:
+        """A new PIN chosen with the supervisor's authority; it also unlocks a locked account."""
+        self.shift.change_pin(operator_id, supervisor_password, new_pin, by_supervisor=True)
+
+    # -- self-test and health (自检) -------------------------------------------------------------------------
+
+    def _start_journal_check(self) -> None:
+        if self._journal_check is None:
+            self._journal_check = StartupCheck(self.ctx.journal.store.path)
+
+    def sales_blocked(self) -> str | None:
+        """Why no money may move now, in one line, or None. Waits for the start-up journal check's verdict."""
+        if self._damage is None:
+            self._start_journal_check()
+            assert self._journal_check is not None
+            self._damage = self._journal_check.problem()
+        return SALES_BLOCKED if self._damage is not None else None
+
+    def _open_for_business(self) -> None:
+        """Sales, voids, refunds, completions and settlement write money into the journal: not into a damaged one.
+        Look-ups and reprints stay available for whatever can still be read."""
+        blocked = self.sales_blocked()
+        if blocked is not None:
+            raise PosError(blocked)
+
+    def self_test(self, held: ReaderCardSource | None = None) -> list[Check]:
+        """Every part, each on its own: a failing part never stops the others, and nothing raises. `held`: the card
+        source the app keeps open, if any; its contactless reader is asked rather than opened a second time."""
+        health = Health(
+            self.ctx.settings,
+            journal=self.ctx.journal,
+            printer=self.ctx.printing.printer,
+            clock=self.ctx.clock,
+            held_contactless=held.tap if held is not None else None,
+            terminal_elsewhere=self._lock is None and in_use(self.ctx.settings.terminal.data_dir),
+        )
+        checks = health.checks()
+        if health.damage is not None:
+            self._damage = health.damage  # damage found after start-up stops sales from now on too
+        return checks
+
+    def test_print(self) -> Printed:
+        """打印测试: a short slip through the configured printer; the printer's fault, if any, in `error`."""
+        return self.ctx.printing.report(printer_test_slip(self.ctx.merchant, self.ctx.now()))
+
+    def print_diagnostics(self, checks: Sequence[Check] | None = None) -> Printed:
+        """The diagnostics slip (诊断报告): every check (run now unless given), version, terminal, batch, last
+        settlement. No secrets and no card numbers."""
+        return self.ctx.printing.report(self.diagnostics_slip(self.self_test() if checks is None else checks))
+
+    def diagnostics_slip(self, checks: Sequence[Check]) -> Receipt:
+        j = self.ctx.journal
+        facts = DiagnosticsFacts(
+            software_version(),
+            _readable(j.txns.current_batch),
+            _readable(j.txns.next_trace),
+            _readable(j.settlements.last_settled),
+            self.sales_blocked(),
+        )
+        return diagnostics_slip(checks, facts, self.ctx.merchant, self.ctx.now())
+
+
+def _readable(read: Callable[[], T]) -> T | None:
+    """A fact for the diagnostics slip, or None where the journal cannot give it: the slip matters most then."""
+    try:
+        return read()
+    except sqlite3.DatabaseError as exc:
+        log.warning("diagnostics: the journal could not be read (%s)", exc)
+        return None

@@ -142,6 +142,48 @@ def test_a_wrong_offline_pin_three_times_fails_verification_and_the_issuer_sees_
     assert tvr[2] & 0x80 and tvr[2] & 0x20, "cardholder verification failed, PIN try limit exceeded"
 
 
+class CancellingCardholder:
+    """Presses Cancel on the PIN pad; remembers what the pad told them."""
+
+    def __init__(self) -> None:
+        self.asked: list[int | None] = []
+
+    def ask(self, amount, tries_left=None):
+        self.asked.append(tries_left)
+        return None
+
+
+@pytest.mark.parametrize("profile", ["mastercard-dda", "visa-offline-pin"])
+def test_a_cancelled_pin_ends_the_sale_and_never_falls_through_to_a_signature(rig, terminal, profile):
+    reader = EmulatedReader()
+    reader.insert(make_card(profile))
+    cardholder = CancellingCardholder()
+    card = CardInput(ReaderCardSource(KERNEL, chip=reader, wait_s=1), cardholder)
+    before = rig.acquirer_net
+    with pytest.raises(PosError, match="PIN entry was cancelled: nothing was charged"):
+        terminal.sale(rig.money("21.00"), card)
+    assert cardholder.asked, "the PIN was asked for"
+    assert rig.acquirer_net == before
+    assert terminal.status().in_flight == ()
+
+
+def test_the_offline_pin_pad_is_told_how_many_tries_are_left(rig, terminal):
+    class WrongThenCancel:
+        def __init__(self) -> None:
+            self.asked: list[int | None] = []
+
+        def ask(self, amount, tries_left=None):
+            self.asked.append(tries_left)
+            return "0000" if len(self.asked) == 1 else None
+
+    reader = EmulatedReader()
+    reader.insert(make_card("visa-offline-pin"))
+    cardholder = WrongThenCancel()
+    with pytest.raises(PosError, match="cancelled"):
+        terminal.sale(rig.money("21.00"), CardInput(ReaderCardSource(KERNEL, chip=reader, wait_s=1), cardholder))
+    assert cardholder.asked[0] is not None and cardholder.asked[1] == cardholder.asked[0] - 1
+
+
 def test_the_card_removed_while_online_is_reversed(rig, terminal):
     from app.devices.card import CardRemoved
 
