@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # System packages the tests and the demo need; installed only when running as root on a Debian-like system.
 APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev fonts-dejavu-core fonts-wqy-microhei libgl1 libegl1 libmtdev1 xvfb
+# The deployment checks (tests/deploy): shellcheck for kiosk/*.sh, and systemd for `systemd-analyze verify/security`.
+APT_PACKAGES += shellcheck systemd
 
 .PHONY: setup system-packages run test lint typecheck unit bench clean
 

@@ -101,6 +101,9 @@ class UiSettings:
     touchscreen_pin_approved: bool = False
     kiosk: bool = True  # full screen, no way out by keyboard or gesture
     backlight: Path | None = None  # e.g. /sys/class/backlight/10-0045/brightness, to dim the screen for real
+    # Where touches come from: "sdl" (SDL's touch-as-mouse, one finger, any screen), or Kivy reading the
+    # touchscreen's /dev/input device itself through "mtdev" or "hidinput" (the Pi's official displays).
+    touch: str = "sdl"
 
 
 @dataclass(frozen=True)
@@ -351,6 +354,7 @@ def load_settings(path: Path) -> Settings:
         touchscreen_pin_approved=u.get("touchscreen_pin_approved", _boolean, False),
         kiosk=u.get("kiosk", _boolean, True),
         backlight=u.get("backlight", _path(base, must_exist=False), None),
+        touch=u.get("touch", _choice("sdl", "mtdev", "hidinput"), "sdl"),
     )
     u.done()
     if ui.lock_after_s <= ui.dim_after_s:

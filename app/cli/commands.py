@@ -9,10 +9,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from app.bootstrap import Readers, build_terminal, card_input
+from app.cli.doctor import cmd_doctor
 from app.cli.io import Output, read_secret
 from app.config import Settings
 from app.devices.printing.jobs import write_job
@@ -21,6 +22,7 @@ from app.domain.operators import SUPERVISOR_ID
 from app.domain.receipt import Receipt
 from app.services.context import CardInput
 from app.services.errors import PosError
+from app.services.lock import TerminalLock
 from app.services.printing import transaction_slips
 from app.services.results import Status, TxnResult
 from app.services.settlement import SettlementResult
@@ -33,6 +35,7 @@ from app.sim.emulator.profiles import EMULATED_CARDS, make_card
 from app.sim.emulator.vpcd import VpcdCard
 from app.sim.home import SimOptions, SimulatorHome
 from app.sim.issuers import load_issuer_keys
+from app.system import settle_request
 
 
 def _amount(text: str, settings: Settings) -> Money:
@@ -241,6 +244,9 @@ def _print_settlement(out: Output, result: SettlementResult, settings: Settings)
 
 
 def cmd_settle(args: argparse.Namespace, out: Output, settings: Settings) -> int:
+    if args.auto and _ask_the_app_to_settle(out, settings):
+        return 0
+
     def work(t: Terminal) -> int:
         result = t.settle()
         code = _print_settlement(out, result, settings)
@@ -249,6 +255,28 @@ def cmd_settle(args: argparse.Namespace, out: Output, settings: Settings) -> int
         return code
 
     return _with_terminal(settings, work)
+
+
+def _ask_the_app_to_settle(out: Output, settings: Settings) -> bool:
+    """The settlement timer's run while the app holds the terminal: leave it a request (app/system/settle_request.py)
+    rather than wait for a lock the app keeps all day. False when the terminal is free: settle here and now."""
+    data_dir = settings.terminal.data_dir
+    try:
+        TerminalLock(data_dir).release()
+    except PosError:
+        reader = build_terminal(settings, exclusive=False)  # WAL: reading beside the app is safe
+        try:
+            batch = reader.status().batch
+        finally:
+            reader.close()
+        where = settle_request.leave(data_dir, batch, datetime.now(UTC))
+        out.result(
+            {"status": "requested", "batch": batch, "request": str(where)},
+            f"the app is running: it will settle batch {batch:06d} when the counter is next idle with an operator "
+            "signed in",
+        )
+        return True
+    return False
 
 
 def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> int:
@@ -353,6 +381,8 @@ def cmd_status(args: argparse.Namespace, out: Output, settings: Settings) -> int
             text.append("demo accounts: operator 01 PIN 0000, supervisor 00 password 123456")
         if st.unfinished_settlement:
             text.append(f"settlement of batch {st.unfinished_settlement.batch:06d} unfinished: pos settle")
+        if st.sales_blocked:
+            text.append(st.sales_blocked)
         out.result({"status": "ok", **st.to_json()}, "\n".join(text))
         return 0
 
@@ -438,7 +468,7 @@ def cmd_app(args: argparse.Namespace, out: Output, settings: Settings) -> int:
 
     try:
         # Demo mode runs on somebody's desktop: a window they can close, not a kiosk they cannot leave.
-        return run_app(settings, windowed=args.windowed or args.config is None)
+        return run_app(settings, windowed=args.windowed or args.config is None, headless=args.headless)
     except NoScreen as exc:
         out.error(str(exc))
         return 1
@@ -466,5 +496,6 @@ HANDLERS: dict[str, Callable[..., int]] = {
     "card-emulator": cmd_card_emulator,
     "demo": cmd_demo,
     "app": cmd_app,
+    "doctor": cmd_doctor,
 }
 NO_TERMINAL = ("cards", "acquirer-sim", "card-emulator")

@@ -18,6 +18,7 @@ from app.config import ConfigError, Settings, load_settings
 from app.domain.money import AmountError
 from app.journal.store import JournalError
 from app.services.errors import PosError
+from app.services.health import UNREADABLE, is_damage
 from app.sim.issuers import IssuerKeysError
 
 log = logging.getLogger("app.cli")
@@ -81,7 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--escpos", metavar="FILE", type=Path, help="write the slip's exact ESC/POS bytes instead")
 
-    slip_files(sub.add_parser("settle", help="结算: end of day"))
+    settle = sub.add_parser("settle", help="结算: end of day")
+    slip_files(settle)
+    settle.add_argument(
+        "--auto", action="store_true", help="the settlement timer: if the app is running, ask it to settle when idle"
+    )
     journal = sub.add_parser("journal", help="look up transactions")
     journal.add_argument("--trace", type=_trace)
     journal.add_argument("--date", metavar="YYYY-MM-DD")
@@ -96,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     slip_files(reprint)
     sub.add_parser("recover", help="resolve anything left in flight (reversals, settlement)")
     sub.add_parser("status", help="who is signed in, batch, anything in flight")
+    doctor = sub.add_parser("doctor", help="self-test: readers, printer, acquirer, certificates, clock, journal, disk")
+    doctor.add_argument("--print", dest="print_slip", action="store_true", help="also print the diagnostics slip")
+    slip_files(doctor)
     sub.add_parser("cards", help="the test cards and magic amounts")
     sim = sub.add_parser("acquirer-sim", help="run the acquirer simulator (HTTPS, mutual TLS, 127.0.0.1)")
     sim.add_argument("--data-dir", type=Path, required=True)
@@ -111,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="a guided counter day in demo mode, on the console")
     touch = sub.add_parser("app", help="the touchscreen terminal (demo mode without --config: in a window)")
     touch.add_argument("--windowed", action="store_true", help="in a window, not full screen (kiosk mode off)")
+    touch.add_argument("--headless", action="store_true", help="draw off screen (SDL offscreen): tests, smoke tests")
     return p
 
 
@@ -144,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:
         log.exception("internal error in %s", args.command)
+        if is_damage(exc):  # SQLite found the journal damaged while reading it: say so, not "internal error"
+            out.error(UNREADABLE)
+            return 1
         out.error(f"internal error ({type(exc).__name__}); details are in the log")
         return 1
 

@@ -29,16 +29,19 @@ from app.emv.selection import Candidate
 from app.services.context import CardInput
 from app.services.terminal import Terminal, TerminalStatus
 from app.ui import i18n, theme
+from app.ui.autosettle import AutoSettle
 from app.ui.bridge import Bridge
 from app.ui.devices import DemoReaders, TouchPinEntry, touch_chooser, touch_confirm
 from app.ui.screens import discover
 from app.ui.screens.base import PosScreen
+from app.ui.service import ServiceLink
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KV = Path(__file__).resolve().parent / "kv"
 KIOSK_KEYS = {27, 282, 283, 284, 285, 286, 287, 288, 289, 290, 291, 292, 293}  # Esc, F1-F12
 HOME_AFTER_SIGN_IN = "home"
+SCREENS_OF_A_SALE = ("home", "amount", "present", "processing", "pin", "tear", "result")
 
 
 class Root(FloatLayout):  # the screen manager, with the banner and the dimming veil above it (kv)
@@ -71,7 +74,8 @@ class KioskApp(App):
         self.manager: ScreenManager | None = None
         self.bridge: Bridge | None = None
         self._last_touch = time.monotonic()
-        self._history: list[str] = []
+        # The Cancel of the card transaction under way: the PIN and application screens stop it through this.
+        self.card_cancel: threading.Event | None = None
 
     # -- building ---------------------------------------------------------------------------------------------
 
@@ -79,10 +83,13 @@ class KioskApp(App):
         theme.register_fonts()
         Window.clearcolor = theme.BACKGROUND
         self.clock_text = time.strftime("%H:%M")
-        Builder.load_file(str(KV / "widgets.kv"))
+        # Loaded twice, every rule would apply twice (the UI tests build many apps in one process, and each frame
+        # drew every shared widget once per app built so far).
+        if str(KV / "widgets.kv") not in Builder.files:
+            Builder.load_file(str(KV / "widgets.kv"))
         self.manager = ScreenManager(transition=FadeTransition(duration=0.1))
-        for screen_class in discover():
-            self.manager.add_widget(screen_class())
+        # Each screen is built the first time it is shown: building all twenty up front doubled the cold start.
+        self._screen_classes = {screen_class.screen_name: screen_class for screen_class in discover()}
         root = Root()
         root.ids.stage.add_widget(self.manager)
         if self.demo is not None:
@@ -94,6 +101,10 @@ class KioskApp(App):
         self._ticker = Clock.schedule_interval(self._idle_tick, 1.0)
         self.bridge = Bridge(self._make_terminal)
         self.bridge.start()
+        self.service = ServiceLink(self)  # systemd: READY=1 and the watchdog (nothing outside systemd)
+        self.service.start()
+        self.autosettle = AutoSettle(self)  # the settlement timer's requests (pos settle --auto)
+        self.autosettle.start()
         self.run_job(lambda t: t.status(), self._started, self.fatal)
         return root
 
@@ -112,8 +123,19 @@ class KioskApp(App):
             self.go(HOME_AFTER_SIGN_IN)
         else:
             self.go("signin")
+        self.service.ready(self.current)
+        self._warm_up(list(SCREENS_OF_A_SALE))
+
+    def _warm_up(self, names: list[str]) -> None:
+        """Build the screens of a sale one per frame while nobody is touching yet, so the first sale never waits
+        for a screen to be built."""
+        if names:
+            self.screen(names.pop(0))
+            Clock.schedule_once(lambda _dt: self._warm_up(names), 0.05)
 
     def on_stop(self) -> None:
+        self.service.stop()
+        self.autosettle.stop()
         Window.unbind(**self._window_bindings)
         self._ticker.cancel()
         if self.demo is not None:
@@ -131,12 +153,18 @@ class KioskApp(App):
 
     def go(self, name: str, **params: Any) -> None:
         assert self.manager is not None
-        screen = self.manager.get_screen(name)
-        if isinstance(screen, PosScreen):
-            screen.on_params(**params)
-        if self.manager.current != name:
-            self._history.append(self.manager.current)
+        self.screen(name).on_params(**params)
         self.manager.current = name
+
+    def screen(self, name: str) -> PosScreen:
+        assert self.manager is not None
+        if not self.manager.has_screen(name):
+            self.manager.add_widget(self._screen_classes[name]())
+        screen: PosScreen = self.manager.get_screen(name)
+        return screen
+
+    def knows(self, name: str) -> bool:
+        return name in self._screen_classes
 
     @property
     def current(self) -> str:
@@ -201,6 +229,7 @@ class KioskApp(App):
 
     def card_input(self, cancel: threading.Event) -> CardInput:
         """The readers for one card-present transaction: the demo drawer, or the configured readers."""
+        self.card_cancel = cancel
         choose = touch_chooser(self._ask_application, cancel)
         if self.demo is not None:
             source = ReaderCardSource(
@@ -213,6 +242,12 @@ class KioskApp(App):
         return CardInput(source, TouchPinEntry(self._ask_pin, cancel))
 
     # -- the engine asks a person -----------------------------------------------------------------------------
+
+    def cancel_card_transaction(self) -> None:
+        """The cardholder cancelled (PIN or application choice): stop the whole transaction. A PIN left unentered
+        would otherwise let the kernel fall through to the card's next method, often a signature."""
+        if self.card_cancel is not None:
+            self.card_cancel.set()
 
     def _ask_pin(self, amount: Money, tries_left: int | None, reply: Callable[[str | None], None]) -> None:
         self.go("pin", amount=amount, tries_left=tries_left, reply=reply)

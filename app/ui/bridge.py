@@ -20,6 +20,7 @@ from app.devices.card import CardError
 from app.devices.printer import PrinterError
 from app.journal.store import JournalError
 from app.services.errors import PosError
+from app.services.health import UNREADABLE, is_damage
 from app.services.terminal import Terminal
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,11 @@ class Bridge:
     @property
     def busy(self) -> bool:
         return self._busy.is_set() or not self._jobs.empty()
+
+    @property
+    def alive(self) -> bool:
+        """The worker thread is running (the systemd watchdog is fed only while it is)."""
+        return self._thread.is_alive()
 
     def start(self) -> None:
         self._thread.start()
@@ -75,7 +81,7 @@ class Bridge:
                 on_ui(failed, str(exc))
             except Exception as exc:  # a bug must not take the counter down; the log has it
                 log.exception("job failed")
-                on_ui(failed, f"internal error ({type(exc).__name__}); details are in the log")
+                on_ui(failed, UNREADABLE if is_damage(exc) else f"internal error ({type(exc).__name__}); see the log")
             else:
                 on_ui(done, result)
             finally:

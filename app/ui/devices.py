@@ -31,10 +31,9 @@ class TouchPinEntry:
     def __init__(self, show: PinAsker, cancel: threading.Event | None = None) -> None:
         self._show = show
         self.cancel = cancel
-        self.tries_left: int | None = None
 
-    def ask(self, amount: Money) -> str | None:
-        answer: str | None = Question(lambda reply: self._show(amount, self.tries_left, reply)).ask(self.cancel)
+    def ask(self, amount: Money, tries_left: int | None = None) -> str | None:
+        answer: str | None = Question(lambda reply: self._show(amount, tries_left, reply)).ask(self.cancel)
         return answer
 
 

@@ -32,7 +32,9 @@ def check_screen() -> None:
     )
 
 
-def prepare(home: Path, size: tuple[int, int], *, kiosk: bool, rotation: int = 0, headless: bool = False) -> None:
+def prepare(
+    home: Path, size: tuple[int, int], *, kiosk: bool, rotation: int = 0, headless: bool = False, touch: str = "sdl"
+) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our command line is ours, not Kivy's
     os.environ.setdefault("KIVY_HOME", str(home))  # Kivy's own config and logs stay in the terminal's data
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # through our logging, with its PAN filter
@@ -47,6 +49,11 @@ def prepare(home: Path, size: tuple[int, int], *, kiosk: bool, rotation: int = 0
     Config.set("graphics", "rotation", str(rotation))
     Config.set("graphics", "resizable", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # no red dots from right clicks
+    if touch != "sdl" and not headless:
+        # Kivy reads the touchscreen itself (multi-touch); SDL's touch-as-mouse events would press every button
+        # twice, so the mouse goes. select_all=0: only devices with multi-touch axes, never the swipe reader.
+        Config.remove_option("input", "mouse")
+        Config.set("input", "touchscreen", f"probesysfs,provider={touch},select_all=0")
     Config.set("kivy", "exit_on_escape", "0")  # Esc never leaves the app
     Config.set("kivy", "keyboard_mode", "system")
     if kiosk:

@@ -27,6 +27,7 @@ WARNING = (0.93, 0.62, 0.10, 1)
 
 TOUCH_TARGET = dp(64)  # the smallest thing a finger must hit
 BAR_HEIGHT = dp(44)
+WIDE_BAR = dp(700)  # narrower status bars (portrait) show only training, operator and language
 FONT_SMALL = dp(18)
 FONT_SIZE = dp(22)
 FONT_LARGE = dp(34)

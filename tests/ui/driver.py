@@ -42,7 +42,7 @@ class Driver:
         Window.bind(on_flip=self._on_flip)
 
     def close(self) -> None:
-        self.app.on_stop()
+        self.app.dispatch("on_stop")  # also lets kv's `app` move on to the next test's app
         Window.unbind(on_flip=self._on_flip)
         Window.remove_widget(self.root)
         App._running_app = None
@@ -70,6 +70,11 @@ class Driver:
         return self.screen
 
     # -- what is on screen ---------------------------------------------------------------------------------------
+
+    @property
+    def settled(self) -> bool:
+        """No screen transition under way."""
+        return not self.app.manager.transition.is_active
 
     @property
     def current(self) -> str:

@@ -45,6 +45,8 @@ def test_a_good_file_loads_with_defaults_and_relative_paths(config_dir):
     assert s.limits.max_amount.minor == 5_000_000
     assert s.acquirer.retries == 1
     assert not s.seed_demo_accounts
+    assert (s.ui.screen, s.ui.language, s.ui.dim_after_s, s.ui.lock_after_s) == ("7inch", "zh", 30, 300)
+    assert s.ui.kiosk and not s.ui.touchscreen_pin_approved
 
 
 @pytest.mark.parametrize(
@@ -75,6 +77,11 @@ def test_a_good_file_loads_with_defaults_and_relative_paths(config_dir):
         (("[secrets]", '[printer]\nprofile = "60mm"\n[secrets]'), "[printer] profile"),
         (("[secrets]", '[printer]\ntransport = "usb"\nusb_vendor = 1046\n[secrets]'), "[printer] usb_vendor"),
         (("[secrets]", "[printer]\ncopies = 4\n[secrets]"), "[printer] copies"),
+        (("[secrets]", '[ui]\nscreen = "9inch"\n[secrets]'), "[ui] screen"),
+        (("[secrets]", "[ui]\nrotation = 45\n[secrets]"), "[ui] rotation"),
+        (("[secrets]", "[ui]\ndim_after_s = 2\n[secrets]"), "[ui] dim_after_s"),
+        (("[secrets]", "[ui]\ndim_after_s = 60\nlock_after_s = 60\n[secrets]"), "[ui] lock_after_s"),
+        (("[secrets]", '[ui]\nlanguage = "fr"\n[secrets]'), "[ui] language"),
         (("[terminal]", "[termnial]\nx = 1\n[terminal]"), "unknown section [termnial]"),
         (('merchant_id = "898310048990001"\n', ""), "[terminal] merchant_id is required"),
     ],
