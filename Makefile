@@ -7,7 +7,7 @@ APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpc
 # The deployment checks (tests/deploy): shellcheck for kiosk/*.sh, and systemd for `systemd-analyze verify/security`.
 APT_PACKAGES += shellcheck systemd
 
-.PHONY: setup system-packages run test lint typecheck unit bench clean
+.PHONY: setup system-packages run test lint typecheck unit bench screens clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -47,6 +47,13 @@ bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.emv
 	$(BIN)/python -m bench.slips
+	$(BIN)/python -m bench.ui
+
+# A picture of every screen, both languages, both display sizes (one Kivy window per process: one run per size).
+screens: setup
+	rm -rf docs/screens/800x480 docs/screens/1280x800
+	KIOSKPOS_SCREENS_DIR=docs/screens $(BIN)/pytest -q tests/ui/test_screen_tour.py -k tour_of
+	KIOSKPOS_SCREENS_DIR=docs/screens KIOSKPOS_UI_SIZE=1280x800 $(BIN)/pytest -q tests/ui/test_screen_tour.py -k tour_of
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

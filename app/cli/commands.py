@@ -15,6 +15,7 @@ from typing import Any
 from app.bootstrap import Readers, build_terminal, card_input
 from app.cli.doctor import cmd_doctor
 from app.cli.io import Output, read_secret
+from app.cli.tour import run_tour
 from app.config import Settings
 from app.devices.printing.jobs import write_job
 from app.domain.money import Money, currency
@@ -457,8 +458,6 @@ def cmd_card_emulator(args: argparse.Namespace, out: Output) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: Output, settings: Settings) -> int:
-    from app.cli.tour import run_tour
-
     return run_tour(settings, out)
 
 
@@ -471,6 +470,10 @@ def cmd_app(args: argparse.Namespace, out: Output, settings: Settings) -> int:
         return run_app(settings, windowed=args.windowed or args.config is None, headless=args.headless)
     except NoScreen as exc:
         out.error(str(exc))
+        if args.config is None and not out.as_json:
+            # `make run` on a machine without a screen (a server, CI) still shows the terminal at work.
+            out.result({}, "Meanwhile, here is a counter day on the same engine, narrated in this terminal:\n")
+            return run_tour(settings, out)
         return 1
 
 

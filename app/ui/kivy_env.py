@@ -8,6 +8,14 @@ import os
 from pathlib import Path
 
 SIZES = {"7inch": (800, 480), "touch-display-2": (1280, 800)}
+DESIGNED_FOR = (800, 480)  # every dp in the kv files was chosen on the 7-inch screen
+
+
+def design_scale(size: tuple[int, int]) -> float:
+    """How much larger than the 7-inch screen this window is, as Kivy's metric density: a bigger display shows the
+    same screens larger (readable from further away) rather than the same small buttons in a sea of space."""
+    short, long = sorted(size)
+    return round(min(short / DESIGNED_FOR[1], long / DESIGNED_FOR[0]), 2)
 
 
 class NoScreen(RuntimeError):
@@ -39,6 +47,7 @@ def prepare(
     os.environ.setdefault("KIVY_HOME", str(home))  # Kivy's own config and logs stay in the terminal's data
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # through our logging, with its PAN filter
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_METRICS_DENSITY", str(design_scale(size)))
     if headless:
         os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
     home.mkdir(parents=True, exist_ok=True)

@@ -223,3 +223,22 @@ def test_the_card_emulator_refuses_an_unknown_card_in_one_line():
 def test_a_reader_and_a_simulated_card_cannot_be_asked_for_together(sim):
     done = pos(sim.config, "sale", "1.00", "--reader", "Virtual PCD 00 00", "--card", "visa-credit")
     assert done.returncode == 1 and "--card and --entry choose a simulated card" in done.stderr
+
+
+NO_SCREEN = {"DISPLAY": "", "WAYLAND_DISPLAY": "", "SDL_VIDEODRIVER": ""}
+needs_no_drm = pytest.mark.skipif(Path("/dev/dri").exists(), reason="this machine has a screen for kmsdrm")
+
+
+@needs_no_drm
+def test_the_app_without_a_screen_says_so_in_one_line(sim):
+    done = pos(sim.config, "app", env=NO_SCREEN)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "no screen to open the app on" in done.stderr and "xvfb-run" in done.stderr
+
+
+@needs_no_drm
+def test_make_run_without_a_screen_narrates_the_day_instead(tmp_path):
+    done = pos(None, "app", env={**NO_SCREEN, "KIOSKPOS_DEMO_DIR": str(tmp_path / "demo")}, timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert "no screen to open the app on" in done.stderr
+    assert "Meanwhile, here is a counter day" in done.stdout and "they agree" in done.stdout

@@ -8,17 +8,22 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+from app.ui.kivy_env import design_scale  # imports no Kivy
+
 # Kivy reads these when first imported, which is below.
 os.environ["SDL_VIDEODRIVER"] = "offscreen"
 os.environ["KIVY_NO_ARGS"] = "1"
 os.environ["KIVY_LOG_MODE"] = "PYTHON"
 os.environ["KIVY_USE_DEFAULTCONFIG"] = "1"  # never a developer's own ~/.kivy/config.ini
 os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kioskpos-kivy-"))
+# One window per process, its size fixed when it opens: the 1280×800 screenshots come from a child process.
+WIDTH, HEIGHT = (int(n) for n in os.environ.get("KIOSKPOS_UI_SIZE", "800x480").split("x"))
+os.environ["KIVY_METRICS_DENSITY"] = str(design_scale((WIDTH, HEIGHT)))  # as the app's own start sets it
 
-from kivy.config import Config
+from kivy.config import Config  # noqa: E402
 
-Config.set("graphics", "width", "800")
-Config.set("graphics", "height", "480")
+Config.set("graphics", "width", str(WIDTH))
+Config.set("graphics", "height", str(HEIGHT))
 for _option, _value in Config.items("input"):  # only the tests' own touches
     Config.remove_option("input", _option)
 

@@ -30,9 +30,8 @@ class UiTimeout(AssertionError):
 
 
 class Driver:
-    def __init__(self, settings: Settings, size: tuple[int, int] = (800, 480)) -> None:
+    def __init__(self, settings: Settings) -> None:
         EventLoop.ensure_window()
-        Window.size = size
         self.app = KioskApp(settings)
         App._running_app = self.app  # what App.run() sets: kv's `app` and App.get_running_app() rely on it
         self.root = self.app.build()
