@@ -23,6 +23,8 @@ class Notifier:
             # A leading "@" names a socket in the abstract namespace (sd_notify(3)).
             self._address = b"\0" + address[1:].encode() if address.startswith("@") else address
             self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+            # The UI thread sends these: a service manager slow to read must not freeze a frame (or a shutdown).
+            self._socket.setblocking(False)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Notifier:
@@ -63,6 +65,8 @@ class Notifier:
         message = "\n".join(f"{key}={' '.join(value.split())}" for key, value in fields.items())
         try:
             self._socket.sendto(message.encode("utf-8"), self._address)
+        except BlockingIOError:
+            log.debug("service manager busy: %s dropped (the next one follows)", next(iter(fields)))
         except OSError as exc:
             # The service manager went away or never listened: the terminal works on; say so once.
             if not self._complained:

@@ -9,8 +9,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 POS = [sys.executable, "-m", "app.cli.main"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +62,16 @@ class SimProcess:
     def ledger_rows(self) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.data_dir / "ledger.sqlite") as db:
             return db.execute("SELECT stan, kind, status, amount_minor FROM requests ORDER BY stan").fetchall()
+
+
+@pytest.fixture(name="sim")
+def signed_in_simulator(tmp_path: Path) -> Iterator[SimProcess]:
+    """A `pos acquirer-sim` process, and its terminal signed in by operator 01 through the real `pos signin`."""
+    process = SimProcess(tmp_path / "acquirer")
+    code, _ = pos_json(process.config, "signin", "--operator", "01", env={"POS_PIN": "0000"})
+    assert code == 0
+    yield process
+    process.stop()
 
 
 def pos(

@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from PIL import Image
 
 from app.devices.printing.profile import PROFILES
 from app.journal.transactions import utc_text
 from app.services.health import SALES_BLOCKED, UNREADABLE
-from tests.integration.cli_rig import SimProcess, pos, pos_json
+from tests.integration.cli_rig import (
+    SimProcess,
+    pos,
+    pos_json,
+    signed_in_simulator,  # noqa: F401 (the `sim` fixture)
+)
 from tests.integration.health_rig import copy_journal, damaged_copy
 
 NAMES = ["card readers", "printer", "acquirer", "client certificate", "acquirer CA", "clock", "journal", "disk"]
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SimProcess]:
-    process = SimProcess(tmp_path / "acquirer")
-    code, _ = pos_json(process.config, "signin", "--operator", "01", env={"POS_PIN": "0000"})
-    assert code == 0
-    yield process
-    process.stop()
 
 
 def beside(sim: SimProcess, journal: Path) -> Path:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -18,19 +17,14 @@ from app.services.results import Status
 from app.sim.emulator.isodep import IsoDepCard
 from app.sim.emulator.profiles import make_card
 from app.sim.emulator.vpcd import VpcdCard
-from tests.integration.cli_rig import SimProcess, pos, pos_json
+from tests.integration.cli_rig import (
+    pos,
+    pos_json,
+    signed_in_simulator,  # noqa: F401 (the `sim` fixture)
+)
 from tests.rigs.pcsc import READER, pcscd  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("pcscd")
-
-
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SimProcess]:
-    process = SimProcess(tmp_path / "acquirer")
-    code, _ = pos_json(process.config, "signin", "--operator", "01", env={"POS_PIN": "0000"})
-    assert code == 0
-    yield process
-    process.stop()
 
 
 @pytest.fixture

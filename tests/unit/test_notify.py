@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,4 +82,16 @@ def test_a_vanished_service_manager_does_not_stop_the_terminal(tmp_path: Path) -
     notifier = Notifier.from_environment({"NOTIFY_SOCKET": str(tmp_path / "gone")})
     notifier.ready("up")  # ENOENT: logged once, not raised
     notifier.watchdog()
+    notifier.close()
+
+
+def test_a_service_manager_that_does_not_read_never_blocks_the_sender(listener: tuple[str, socket.socket]) -> None:
+    """Its queue fills up (a few hundred datagrams); further pings are dropped rather than freezing the UI thread."""
+    address, _never_read = listener
+    notifier = Notifier(address)
+    sent = threading.Thread(target=lambda: [notifier.watchdog() for _ in range(5000)], daemon=True)
+    sent.start()
+    sent.join(10)
+    assert not sent.is_alive(), "a ping blocked on the full socket"
+    notifier.stopping()  # and the last word still returns
     notifier.close()

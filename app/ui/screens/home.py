@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ui import i18n
+from app.ui import bilingual, i18n
 from app.ui.screens.base import PosScreen
 
 # (button, where it leads, what that screen is handed)
@@ -34,8 +34,7 @@ class HomeScreen(PosScreen):
         self.pos_app.run_job(lambda t: t.sign_out(), lambda _op: self.pos_app.go("signin"), self.pos_app.fatal)
 
     def label(self, key: str, lang: str) -> str:
-        other = "en" if lang == "zh" else "zh"
-        return f"{i18n.tr(key, lang)}\n[size=16sp][color=#b0b4ba]{i18n.tr(key, other)}[/color][/size]"
+        return bilingual.both(key, lang, size="16sp")
 
 
 i18n.add(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.transaction import TxnKind
 from app.journal.records import TxnRecord
-from app.ui import i18n
+from app.ui import bilingual, i18n
 from app.ui.screens.base import PosScreen
 from app.ui.screens.office import OPEN, TraceScreen, money_of
 
@@ -30,8 +30,7 @@ class PreauthScreen(PosScreen):
         self.pos_app.go("preauth_void")
 
     def label(self, key: str, lang: str) -> str:
-        other = "en" if lang == "zh" else "zh"
-        return f"{i18n.tr(key, lang)}\n[size=16sp][color=#b0b4ba]{i18n.tr(key, other)}[/color][/size]"
+        return bilingual.both(key, lang, size="16sp")
 
 
 def open_preauths(t: Terminal) -> list[TxnRecord]:

@@ -64,7 +64,8 @@ class ProcessingScreen(PosScreen):
 i18n.add(
     {
         "processing_working": ("Working… please wait", "处理中，请稍候…"),
-        "processing_card": ("Reading the card… please wait", "正在读卡，请稍候…"),
-        "processing_keep_card": ("Leave the card in the reader", "请勿拔卡"),
+        # After the PIN or the application choice the card is still needed (the second GENERATE AC), whatever the
+        # line below says the engine is doing.
+        "processing_card": ("Processing — leave the card in the reader", "交易处理中，请勿拔卡"),
     }
 )
