@@ -89,7 +89,12 @@ def test_a_service_manager_that_does_not_read_never_blocks_the_sender(listener: 
     """Its queue fills up (a few hundred datagrams); further pings are dropped rather than freezing the UI thread."""
     address, _never_read = listener
     notifier = Notifier(address)
-    sent = threading.Thread(target=lambda: [notifier.watchdog() for _ in range(5000)], daemon=True)
+
+    def ping_often() -> None:
+        for _ in range(5000):
+            notifier.watchdog()
+
+    sent = threading.Thread(target=ping_often, daemon=True)
     sent.start()
     sent.join(10)
     assert not sent.is_alive(), "a ping blocked on the full socket"
