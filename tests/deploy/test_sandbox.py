@@ -83,6 +83,9 @@ SANDBOX = """
 set -e
 mount --make-rprivate /
 mount --bind "$1" /mnt
+mkdir -p /mnt/repo
+mount --bind "$2" /mnt/repo  # the checkout may itself live under /tmp, which goes private below
+mount -o remount,bind,ro /mnt/repo  # as the app in /opt is
 mount -o remount,bind,ro /
 for m in $(findmnt -rn -o TARGET | grep -Ev '^/$|^/mnt|^/proc|^/dev|^/sys'); do
     mount -o remount,bind,ro "$m" 2>/dev/null || true
@@ -90,10 +93,16 @@ done
 mount -t tmpfs tmpfs /tmp
 mount -t proc -o subset=pid,hidepid=invisible proc /proc
 if touch /etc/kioskpos-sandbox-check 2>/dev/null; then echo "the root is writable: no sandbox"; exit 3; fi
-cd "$2"
+cd /mnt/repo
 exec env HOME=/nonexistent XDG_CACHE_HOME=/mnt/cache KIOSKPOS_DEMO_DIR=/mnt/demo NOTIFY_SOCKET=/mnt/notify \
     WATCHDOG_USEC=1000000 "$3" -m app.cli.main app --headless
 """
+
+
+def interpreter_inside() -> str:
+    """The virtualenv's python as seen inside the sandbox, where the checkout is at /mnt/repo."""
+    exe = Path(sys.executable)
+    return f"/mnt/repo/{exe.relative_to(ROOT)}" if exe.is_relative_to(ROOT) else str(exe)
 
 
 def test_the_app_runs_in_a_read_only_system_with_a_private_tmp_and_no_proc_files(tmp_path: Path) -> None:
@@ -107,7 +116,7 @@ def test_the_app_runs_in_a_read_only_system_with_a_private_tmp_and_no_proc_files
     err = tmp_path / "stderr"
     with open(err, "wb") as stderr:
         app = subprocess.Popen(
-            ["unshare", "-m", "sh", "-c", SANDBOX, "sandbox", str(tmp_path), str(ROOT), sys.executable],
+            ["unshare", "-m", "sh", "-c", SANDBOX, "sandbox", str(tmp_path), str(ROOT), interpreter_inside()],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )

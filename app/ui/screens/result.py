@@ -199,11 +199,11 @@ i18n.add(
         "result_declined": ("DECLINED", "交易失败"),
         "result_unknown_reversed": (
             "Result unknown — reversal sent, nothing was charged",
-            "结果未知，已发起冲正，未扣款",
+            "结果未知，已发起冲正\n未扣款",  # broken by hand: Kivy would leave one character alone on the line
         ),
         "result_unknown_pending": (
             "Result unknown — reversal pending, the terminal keeps trying",
-            "结果未知，冲正待发送，终端会继续重试",
+            "结果未知，冲正待发送\n终端会继续重试",
         ),
         "result_unknown_reversed_detail": (
             "No answer came from the acquirer, so the terminal reversed the transaction. Ask for the payment again.",

@@ -241,7 +241,7 @@ i18n.add(
         "supervisor_enter": ("Open", "进入"),
         "supervisor_why": (
             "Operators, language, screen and the terminal's health. The supervisor password is needed.",
-            "操作员管理、语言、屏幕与设备自检，需要主管密码。",
+            "操作员、语言、屏幕与设备自检：需输入主管密码",
         ),
         "supervisor_operators": ("Operators", "操作员管理"),
         "supervisor_language": ("Language", "语言"),
