@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -18,6 +19,14 @@ class SlipPrinter(Protocol):
     def print_slip(self, receipt: Receipt) -> str:
         """Print one slip; returns where it went (a device name or a file). Raises PrinterError."""
         ...
+
+
+def replace_whole(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write a slip file beside `path`, then rename it over: a reader never sees half a slip. Raises OSError."""
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+    return path
 
 
 def render_text(receipt: Receipt, columns: int = 42) -> str:
@@ -60,9 +69,7 @@ class TextFilePrinter:
         path = self.directory / f"{receipt.name}.txt"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(render_text(receipt, self.columns), encoding="utf-8")
-            os.replace(tmp, path)
+            replace_whole(path, lambda tmp: tmp.write_text(render_text(receipt, self.columns), encoding="utf-8"))
         except OSError as exc:
             raise PrinterError(f"slip could not be written: {exc.strerror}") from None
         return str(path)

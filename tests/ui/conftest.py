@@ -6,7 +6,6 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 from app.ui.kivy_env import design_scale  # imports no Kivy
 
@@ -30,7 +29,7 @@ for _option, _value in Config.items("input"):  # only the tests' own touches
 import pytest  # noqa: E402
 
 from app.config import Settings  # noqa: E402
-from tests.conftest import Rig, start_rig  # noqa: E402
+from tests.conftest import Rig  # noqa: E402
 from tests.ui.driver import Driver  # noqa: E402
 
 
@@ -44,11 +43,9 @@ def ui_settings(rig: Rig, **ui: object) -> Settings:
 
 
 @pytest.fixture
-def ui_rig(tmp_path: Path) -> Iterator[Rig]:
-    r = start_rig(tmp_path / "acquirer")
-    yield r
-    r.server.stop()
-    r.home.ledger.close()
+def ui_rig(rig: Rig) -> Rig:
+    """The engine tests' rig (tests/conftest.py); the app's settings come from ui_settings()."""
+    return rig
 
 
 @pytest.fixture

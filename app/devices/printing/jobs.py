@@ -6,8 +6,6 @@ holds exactly what the printer would have received: every copy, with its cut or 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +13,7 @@ from escpos.printer import Dummy
 from PIL import Image, ImageDraw
 
 from app.config import PrinterSettings
-from app.devices.printer import PrinterError
+from app.devices.printer import PrinterError, replace_whole
 from app.devices.printing.escpos_printer import EscposSlipPrinter
 from app.devices.printing.profile import PrinterProfile
 from app.devices.printing.render_png import render_png
@@ -55,18 +53,12 @@ def write_job(
     written = []
     try:
         if preview is not None:
-            _atomic(preview, lambda tmp: job_picture(receipts, settings.profile).save(tmp, format="PNG"))
+            replace_whole(preview, lambda tmp: job_picture(receipts, settings.profile).save(tmp, format="PNG"))
             written.append(str(preview))
         if escpos is not None:
             data = job_bytes(receipts, settings)
-            _atomic(escpos, lambda tmp: tmp.write_bytes(data))
+            replace_whole(escpos, lambda tmp: tmp.write_bytes(data))
             written.append(str(escpos))
     except OSError as exc:
         raise PrinterError(f"could not write the slip file: {exc.strerror}") from None
     return written
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)

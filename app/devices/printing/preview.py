@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from app.devices.printer import PrinterError
 from app.devices.printing.profile import PrinterProfile
-from app.devices.printing.render_png import render_png
+from app.devices.printing.render_png import save_png
 from app.domain.receipt import Receipt
 
 
@@ -20,9 +19,7 @@ class PreviewPrinter:
         path = self.directory / f"{receipt.name}.png"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.png")
-            render_png(receipt, self.profile).save(tmp)
-            os.replace(tmp, path)
+            save_png(receipt, self.profile, path)
         except OSError as exc:
             raise PrinterError(f"slip picture could not be written: {exc.strerror}") from None
         return str(path)

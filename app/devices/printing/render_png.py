@@ -7,12 +7,12 @@ pixel for pixel. Demo mode shows it and saves it; printers that print Chinese as
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from app.devices.printer import replace_whole
 from app.devices.printing.fonts import Face, load
 from app.devices.printing.layout import (
     Block,
@@ -50,10 +50,7 @@ def render_png(receipt: Receipt, profile: PrinterProfile) -> Image.Image:
 
 def save_png(receipt: Receipt, profile: PrinterProfile, path: Path) -> Path:
     """Write the picture to `path` (replaced whole, never half-written). Raises OSError."""
-    tmp = path.with_name(path.name + ".tmp")
-    render_png(receipt, profile).save(tmp, format="PNG")
-    os.replace(tmp, path)
-    return path
+    return replace_whole(path, lambda tmp: render_png(receipt, profile).save(tmp, format="PNG"))
 
 
 def measure_for(profile: PrinterProfile) -> Measure:
