@@ -24,7 +24,7 @@ from app.domain.receipt import Receipt
 from app.services.context import CardInput
 from app.services.errors import PosError
 from app.services.lock import TerminalLock
-from app.services.printing import transaction_slips
+from app.services.printing import Printed, transaction_slips
 from app.services.results import Status, TxnResult
 from app.services.settlement import SettlementResult
 from app.services.slips import detail_slip, settlement_slip
@@ -95,9 +95,26 @@ def _tear_and_continue(prompt: str, printed: str) -> bool:
     return not sys.stdin.readline().strip().lower().startswith("n")
 
 
+def _report_printed(out: Output, printed: Printed) -> int:
+    """A slip that is not a transaction's (detail list, settlement): where it went, or why it did not print."""
+    out.result(
+        {
+            "status": "ok" if printed.error is None else "error",
+            "slips": list(printed.slips),
+            "printer_error": printed.error,
+        },
+        "\n".join(f"slip: {s}" for s in printed.slips) or f"printer: {printed.error}",
+    )
+    return 0 if printed.error is None else 1
+
+
+def _wants_files(args: argparse.Namespace) -> bool:
+    return args.preview is not None or args.escpos is not None
+
+
 def _slips_to_files(args: argparse.Namespace, out: Output, settings: Settings, receipts: list[Receipt]) -> bool:
     """--preview / --escpos: the slips go to files instead of the printer. False when neither was asked for."""
-    if args.preview is None and args.escpos is None:
+    if not _wants_files(args):
         return False
     written = write_job(receipts, settings.printer, args.preview, args.escpos)
     out.result({"status": "ok", "files": written}, "\n".join(f"wrote {w}" for w in written))
@@ -251,7 +268,7 @@ def cmd_settle(args: argparse.Namespace, out: Output, settings: Settings) -> int
     def work(t: Terminal) -> int:
         result = t.settle()
         code = _print_settlement(out, result, settings)
-        if args.preview is not None or args.escpos is not None:
+        if _wants_files(args):
             write_job([settlement_slip(result.record, t.ctx.merchant)], settings.printer, args.preview, args.escpos)
         return code
 
@@ -287,16 +304,7 @@ def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> in
             receipt = detail_slip(t.batch_records(batch), batch, t.ctx.merchant)
             if _slips_to_files(args, out, settings, [receipt]):
                 return 0
-            printed = t.print_detail(batch)
-            out.result(
-                {
-                    "status": "ok" if printed.error is None else "error",
-                    "slips": list(printed.slips),
-                    "printer_error": printed.error,
-                },
-                "\n".join(f"slip: {s}" for s in printed.slips) or f"printer: {printed.error}",
-            )
-            return 0 if printed.error is None else 1
+            return _report_printed(out, t.print_detail(batch))
         if args.trace is not None:
             records = [t.get(args.trace)]
         else:
@@ -330,12 +338,7 @@ def cmd_reprint(args: argparse.Namespace, out: Output, settings: Settings) -> in
             settled = t.settlement_record(args.trace)
             if _slips_to_files(args, out, settings, [settlement_slip(settled, merchant)]):
                 return 0
-            printed = t.reprint_settlement(args.trace)
-            out.result(
-                {"status": "ok", "slips": list(printed.slips), "printer_error": printed.error},
-                "\n".join(f"slip: {s}" for s in printed.slips) or f"printer: {printed.error}",
-            )
-            return 0 if printed.error is None else 1
+            return _report_printed(out, t.reprint_settlement(args.trace))
         record = t.get(args.trace) if args.trace is not None else t.ctx.journal.txns.last()
         if record is None:
             raise PosError("nothing to reprint: the journal is empty")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -160,3 +161,18 @@ def test_reprint_settle_and_detail_write_pictures_and_exact_bytes_without_a_prin
     done = pos(cfg, "reprint", "999", "--escpos", str(tmp_path / "x.bin"))
     assert done.returncode == 1 and "no transaction with voucher number 000999" in done.stderr
     assert not (tmp_path / "x.bin").exists()
+
+
+def test_a_settlement_reprint_to_a_printer_that_is_away_says_error_in_one_line(sim, tmp_path):
+    code, _ = pos_json(sim.config, "settle")
+    assert code == 0
+    closed = socket.create_server(("127.0.0.1", 0))  # a port nothing will answer on once closed
+    port = closed.getsockname()[1]
+    closed.close()
+    away = sim.data_dir / "printer-away.toml"
+    away.write_text(sim.config.read_text() + f'\n[printer]\ntransport = "network"\nhost = "127.0.0.1"\nport = {port}\n')
+    code, report = pos_json(away, "reprint", "--settlement")
+    assert code == 1 and report["status"] == "error" and report["slips"] == []
+    assert report["printer_error"]
+    code, report = pos_json(away, "journal", "--detail")
+    assert code == 1 and report["status"] == "error" and report["printer_error"]
