@@ -77,7 +77,7 @@ def assert_fits(ui: Driver, where: str) -> None:
 def _scrolled(widget: Widget) -> bool:
     """Inside a scroll view: partly out of view until scrolled, by design."""
     parent = widget.parent
-    while parent is not None and parent is not parent.parent:
+    while parent is not None and parent is not parent.parent:  # Kivy's Window is its own parent
         if isinstance(parent, ScrollView):
             return True
         parent = parent.parent
