@@ -93,9 +93,10 @@ KNOWN_FIELDS = frozenset(_FIELDS)
 
 
 def _build() -> dict[str, Any]:
-    # Start from pyiso8583's own complete dictionary so every key it looks up exists; then replace the
-    # header, MTI, bitmap and the fields UnionPay POS uses. Fields not listed above are refused by the codec.
-    spec: dict[str, Any] = copy.deepcopy(iso8583.specs.default)
+    # Only the fields UnionPay POS uses: a bitmap naming any other makes pyiso8583 look up a key that is not
+    # here, and the codec refuses the message. The secondary bitmap's entry is pyiso8583's own, kept so a set
+    # bit 1 decodes far enough to be refused by name.
+    spec: dict[str, Any] = {"1": copy.deepcopy(iso8583.specs.default["1"])}
     spec["h"] = {"data_enc": "b", "len_enc": "b", "len_type": 0, "max_len": 0, "desc": "No header here: framing"}
     spec["t"] = {"data_enc": "b", "len_enc": "b", "len_type": 0, "max_len": 2, "desc": "MTI, BCD"}
     spec["p"] = {"data_enc": "b", "len_enc": "b", "len_type": 0, "max_len": 8, "desc": "Primary bitmap"}
