@@ -368,3 +368,22 @@ def test_framing_configuration_is_checked() -> None:
     with pytest.raises(framing.FramingError, match="12 digits"):
         framing.Header.from_digits("60310000000")
     assert framing.Tpdu.from_hex("6000030000").answer().pack().hex() == "6000000003"
+
+
+def test_settlement_totals_split_debits_credits_and_card_families() -> None:
+    from app.domain.settlement import Group
+    from app.domain.transaction import TxnState
+    from app.host.iso8583.totals import settlement_totals
+
+    groups = [
+        Group(TxnKind.SALE, TxnState.APPROVED, "unionpay", "debit", 3, 30000),
+        Group(TxnKind.COMPLETION, TxnState.APPROVED, "unionpay", "credit", 1, 8000),
+        Group(TxnKind.REFUND, TxnState.APPROVED, "unionpay", "debit", 1, 500),
+        Group(TxnKind.SALE, TxnState.APPROVED, "visa", "credit", 2, 4000),
+        Group(TxnKind.SALE, TxnState.DECLINED, "visa", "credit", 5, 99999),  # declined: never counted
+        Group(TxnKind.VOID, TxnState.APPROVED, "unionpay", "debit", 1, 1000),  # a void nets its sale away
+        Group(TxnKind.PREAUTH, TxnState.APPROVED, "unionpay", "debit", 1, 70000),  # a hold moves no money
+    ]
+    domestic, foreign = settlement_totals(groups)
+    assert domestic == SettlementTotals(38000, 4, 500, 1)
+    assert foreign == SettlementTotals(4000, 2, 0, 0)
