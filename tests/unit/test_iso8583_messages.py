@@ -387,3 +387,16 @@ def test_settlement_totals_split_debits_credits_and_card_families() -> None:
     domestic, foreign = settlement_totals(groups)
     assert domestic == SettlementTotals(38000, 4, 500, 1)
     assert foreign == SettlementTotals(4000, 2, 0, 0)
+
+
+def test_the_answer_header_is_read_back_for_its_processing_request() -> None:
+    from app.host.iso8583 import codec
+
+    frame = DIALECT.pack(SALE, MAC_KEY)
+    answer = answer_frame(frame)
+    asks = framing.Header.from_digits("603103000000")  # processing request 3: the acquirer asks for more
+    message = framing.parse(answer).message
+    received = DIALECT.receive(SALE, framing.pack(TPDU.answer(), asks, message), MAC_KEY)
+    assert received.header.processing_request == "3"
+    assert isinstance(received.answer, FinancialAnswer) and received.answer.approved
+    assert codec.unframe(answer, TPDU, None)[0].header == DIALECT.header

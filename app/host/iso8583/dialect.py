@@ -53,10 +53,24 @@ class Dialect:
         return codec.frame(self.tpdu, self.header, self.fields(req), self._key(req, mac_key))
 
     def unpack(self, req: Request, raw: bytes, mac_key: bytes | None = None) -> Answer:
+        return self.receive(req, raw, mac_key).answer
+
+    def receive(self, req: Request, raw: bytes, mac_key: bytes | None = None) -> Received:
+        """The answer with the acquirer's application header, whose processing-request digit may ask the
+        terminal for more (e.g. to sign on again) whatever the answer itself says."""
         key = self._key(req, mac_key)
-        _, unpacked = codec.unframe(raw, self.tpdu, key)
+        frame, unpacked = codec.unframe(raw, self.tpdu, key)
+        # An answer to a MACed request must carry a good MAC, a decline too: an unMACed decline may be forged,
+        # and treating it as unknown (reversed) costs nothing.
         if key is not None and unpacked.mac_ok is not True:
             raise BadAnswer("answer MAC is missing or does not verify")
+        # A sign-on answer cannot be checked: its MAC key is in it.
         if key is None and unpacked.mac_ok is False and not isinstance(req, messages.SignOnRequest):
             raise BadAnswer("answer MAC does not verify")
-        return _TABLE[type(req)][1](unpacked.fields, req, self.terminal)
+        return Received(frame.header, _TABLE[type(req)][1](unpacked.fields, req, self.terminal))
+
+
+@dataclass(frozen=True)
+class Received:
+    header: framing.Header
+    answer: Answer
