@@ -148,6 +148,9 @@ def test_card_fields_follow_the_entry_mode() -> None:
     swipe = request_fields(DIALECT.pack(FinancialRequest(TxnKind.SALE, 1, 1, 1, SWIPE), MAC_KEY))
     assert (swipe["35"], swipe["22"]) == (TRACK2, "022")
     assert "2" not in swipe and "23" not in swipe
+    as_read = CardData(EntryMode.FALLBACK, track2=TRACK2.replace("D", "="))
+    fallback = request_fields(DIALECT.pack(FinancialRequest(TxnKind.SALE, 1, 1, 1, as_read), MAC_KEY))
+    assert (fallback["35"], fallback["22"]) == (TRACK2, "802")
 
 
 def test_card_secrets_are_not_in_repr() -> None:

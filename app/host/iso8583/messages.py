@@ -19,8 +19,8 @@ The field rules (UnionPay POS, as issue 11 lists them):
 Every answer is checked before it is believed: its MTI pairs with the request, the MAC verifies (on MACed
 messages), the STAN, terminal and merchant ids and the processing code echo ours, and an approved amount is
 ours. Anything else raises `BadAnswer`, which the engine maps to the unknown outcome (reversed).
-F2 is sent for chip, contactless and fallback-less manual entry (the card number is there, not in track 2);
-F35 only for a swipe. Neither is ever kept: CardData hides them from repr and nothing here logs.
+F2 is sent for chip and contactless (the card number is there, not in track 2); F35 only for a swipe or a
+fallback swipe. Neither is ever kept: CardData hides them from repr, and no error here quotes a value.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class CardData:
     pan: str | None = field(default=None, repr=False)
     expiry: str | None = field(default=None, repr=False)  # YYMM
     psn: str | None = None  # card sequence number, 3 digits
-    track2: str | None = field(default=None, repr=False)  # digits and D; swipe only
+    track2: str | None = field(default=None, repr=False)  # digits and "=" (or "D"); swipe only
     pin_block: bytes | None = field(default=None, repr=False)  # already encrypted under the PIN key
     icc: bytes | None = None  # F55 TLV
 
@@ -300,7 +300,8 @@ def _card_fields(card: CardData) -> dict[str, str]:
     if card.entry_mode in (EntryMode.SWIPE, EntryMode.FALLBACK):
         if not card.track2:
             raise BadRequest("a swiped card needs its track 2 data")
-        f["35"] = card.track2
+        # The reader's "=" separator is the BCD nibble D on the wire.
+        f["35"] = card.track2.replace("=", "D")
     elif card.pan:
         f["2"] = card.pan
     if card.expiry:
