@@ -25,8 +25,7 @@ from contextlib import closing, contextmanager
 import pytest
 
 from app.host.iso8583 import framing
-from tests.unit.iso8583_rig import DIALECT, MAC_KEY, PAN, answer_frame, request_fields
-from tests.unit.test_iso8583_messages import SALE
+from tests.unit.iso8583_rig import DIALECT, MAC_KEY, PAN, SALE, answer_frame, request_fields
 
 FIELDS = ["tcp.payload", "iso8583.mti", "iso8583.map1", "_ws.expert"] + [
     f"iso8583.bit{n}" for n in (2, 3, 4, 11, 12, 13, 14, 22, 23, 25, 37, 38, 39, 41, 42, 49, 60, 64)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import iso8583
 
+from app.domain.cards import EntryMode
+from app.domain.transaction import TxnKind
 from app.host.iso8583 import codec, framing, keys
 from app.host.iso8583.codec import MacKey
 from app.host.iso8583.dialect import Dialect
 from app.host.iso8583.mac import MacAlgorithm
-from app.host.iso8583.messages import Terminal
+from app.host.iso8583.messages import CardData, FinancialRequest, Terminal
 from app.host.iso8583.spec import SPEC
 
 TERMINAL = Terminal("12345678", "898310048990001")
@@ -21,6 +23,12 @@ PIN_KEY = bytes.fromhex("404142434445464748494A4B4C4D4E4F")
 # Never a customer's card: a UnionPay test number.
 PAN = "6212341111111111111"
 TRACK2 = PAN + "D2912201000000000"
+
+ICC = bytes.fromhex("9F2608AABBCCDDEEFF0011")
+CHIP = CardData(EntryMode.CHIP, pan=PAN, expiry="2912", psn="001", icc=ICC)
+CHIP_PIN = CardData(EntryMode.CHIP, pan=PAN, expiry="2912", psn="001", pin_block=bytes(range(8)), icc=ICC)
+SWIPE = CardData(EntryMode.SWIPE, track2=TRACK2, expiry="2912")
+SALE = FinancialRequest(TxnKind.SALE, 1234, 7, 1, CHIP)
 
 # Fields an answer never repeats: the card's secrets and the request's own MAC.
 _NOT_ECHOED = ("2", "14", "22", "23", "26", "35", "52", "53", "62", "63", "64")

@@ -13,11 +13,11 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.domain.transaction import TxnKind
 from app.host.iso8583 import codec, framing
 from app.host.iso8583.codec import BadAnswer
-from app.host.iso8583.messages import FinancialAnswer
-from tests.unit.iso8583_rig import DIALECT, MAC_KEY, answer_frame
-from tests.unit.test_iso8583_messages import CHIP_PIN, SALE
+from app.host.iso8583.messages import FinancialAnswer, FinancialRequest
+from tests.unit.iso8583_rig import CHIP_PIN, DIALECT, MAC_KEY, SALE, answer_frame
 
 EXAMPLES = int(os.environ.get("ISO8583_FUZZ_EXAMPLES", "1000"))
 FUZZ = settings(
@@ -28,7 +28,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-BALANCE_REQ = SALE.__class__(SALE.kind.BALANCE, 0, 9, 1, CHIP_PIN)
+BALANCE_REQ = FinancialRequest(TxnKind.BALANCE, 0, 9, 1, CHIP_PIN)
 ANSWERS = [
     (SALE, answer_frame(DIALECT.pack(SALE, MAC_KEY))),
     (SALE, answer_frame(DIALECT.pack(SALE, MAC_KEY), code="51")),

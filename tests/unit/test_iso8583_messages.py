@@ -32,9 +32,13 @@ from app.host.iso8583.messages import (
     SignOnRequest,
 )
 from tests.unit.iso8583_rig import (
+    CHIP,
+    CHIP_PIN,
     DIALECT,
     MAC_KEY,
     PAN,
+    SALE,
+    SWIPE,
     TERMINAL,
     TPDU,
     TRACK2,
@@ -42,12 +46,6 @@ from tests.unit.iso8583_rig import (
     request_fields,
     sign_on_keys,
 )
-
-ICC = bytes.fromhex("9F2608AABBCCDDEEFF0011")
-CHIP = CardData(EntryMode.CHIP, pan=PAN, expiry="2912", psn="001", icc=ICC)
-CHIP_PIN = CardData(EntryMode.CHIP, pan=PAN, expiry="2912", psn="001", pin_block=bytes(range(8)), icc=ICC)
-SWIPE = CardData(EntryMode.SWIPE, track2=TRACK2, expiry="2912")
-SALE = FinancialRequest(TxnKind.SALE, 1234, 7, 1, CHIP)
 
 
 def test_a_chip_sale_is_these_bytes() -> None:
