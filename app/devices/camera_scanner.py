@@ -55,12 +55,15 @@ class FrameSource(Protocol):
 
 
 class CameraScanner:
-    """A CodeScanner on a camera. A code stays in view for many frames: the same text is taken once per wait."""
+    """A CodeScanner on a camera. A code stays in view for many frames, and a phone may still be held up when the
+    next sale starts: a text already taken (or refused) is not taken again until a frame without it has been seen,
+    so one scan is one payment attempt, as with the wedge scanner."""
 
     def __init__(self, source: FrameSource, name: str = "camera") -> None:
         self.name = name
         self._source = source
         self._frames = source.frames()
+        self._in_view: str | None = None  # the text last taken, while it stays in front of the camera
 
     def wait_for_code(self, timeout_s: float, cancel: threading.Event | None = None) -> PaymentCode | None:
         deadline = time.monotonic() + timeout_s
@@ -70,6 +73,9 @@ class CameraScanner:
             if frame is None:
                 return None
             text = decode_frame(frame)
+            if text == self._in_view:
+                continue
+            self._in_view = text
             if text is not None:
                 return recognise(text)
         return None

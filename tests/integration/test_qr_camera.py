@@ -89,6 +89,18 @@ def test_the_camera_scanner_waits_through_empty_frames_for_a_payment_code() -> N
     assert scanner.wait_for_code(30.0) is None, "the camera has gone dark: no code, no error"
 
 
+def test_a_code_still_in_view_is_taken_once_until_it_leaves_the_picture() -> None:
+    code = np.asarray(photograph(WECHAT, size=220, angle=3, noise=9, seed=11))
+    other = np.asarray(photograph(UNIONPAY, size=220, angle=-3, noise=9, seed=12))
+    empty = np.full((480, 640), 128, dtype=np.uint8)
+    scanner = CameraScanner(PictureFrames([code, code, code, other, code, empty, code]))
+    taken = [scanner.wait_for_code(30.0) for _ in range(4)]
+    assert [found.code if found else None for found in taken] == [WECHAT, UNIONPAY, WECHAT, WECHAT]
+    held = CameraScanner(PictureFrames([code, code, code]))
+    assert held.wait_for_code(30.0) is not None
+    assert held.wait_for_code(30.0) is None, "the same phone held up for the next sale is not a second payment"
+
+
 def test_a_qr_code_that_is_no_payment_code_is_one_clear_line() -> None:
     shop_link = np.asarray(photograph("https://example.com/menu", size=220, angle=5, noise=8, seed=3))
     with pytest.raises(QrError, match=r"^not a WeChat Pay, Alipay or UnionPay payment code") as caught:
