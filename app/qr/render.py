@@ -17,7 +17,7 @@ QUIET_ZONE = 4  # modules of white border: the QR specification's minimum
 
 
 def qr_png(payload: str, *, scale: int = 8) -> bytes:
-    """A PNG of the payload, `scale` pixels per module."""
+    """A PNG of the payload (or of the code URL an acquirer gave for the order), `scale` pixels per module."""
     code = segno.make_qr(payload, error=ERROR, mode="byte", encoding="utf-8", boost_error=False)
     out = io.BytesIO()
     code.save(out, kind="png", scale=scale, border=QUIET_ZONE)

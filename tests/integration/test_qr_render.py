@@ -33,6 +33,7 @@ def zbarimg(picture: Path) -> str:
         pytest.param(mpm.build(order()), id="our-dynamic-order"),
         pytest.param(SPEC_EXAMPLE, id="spec-example-with-chinese"),
         pytest.param(mpm.build(order(amount_minor=99999999999, merchant_name="N" * 25)), id="long-values"),
+        pytest.param("https://qr.example-acquirer.cn/pay/ord/T0001B000123V0042?sig=Zk9v", id="acquirer-code-url"),
     ],
 )
 def test_zbarimg_reads_back_exactly_what_was_drawn(payload: str, tmp_path: Path) -> None:
@@ -40,7 +41,6 @@ def test_zbarimg_reads_back_exactly_what_was_drawn(payload: str, tmp_path: Path)
     picture.write_bytes(qr_png(payload))
     read = zbarimg(picture)
     assert read == payload
-    assert mpm.parse(read) == mpm.parse(payload)
 
 
 def test_zxing_cpp_reads_it_too() -> None:
