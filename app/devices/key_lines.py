@@ -94,10 +94,6 @@ class KeyLineReader:
         self._shift = False
         self._last_key_us: int | None = None
 
-    @property
-    def grabbed(self) -> bool:
-        return self._grabbed
-
     def wait_for_line(self, timeout_s: float, cancel: threading.Event | None = None) -> str | None:
         """The next complete, non-empty line; None on timeout or cancel."""
         deadline = time.monotonic() + timeout_s
