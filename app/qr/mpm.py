@@ -34,7 +34,7 @@ TEMPLATES = ACCOUNT_TEMPLATES | UNRESERVED_TEMPLATES | {ADDITIONAL, LANGUAGE}
 
 MAX_PAYLOAD = 512  # characters, the specification's limit for the whole payload
 CRC_OBJECT_HEAD = CRC + "04"
-_AMOUNT = re.compile(r"[0-9]+(\.[0-9]*)?")
+_AMOUNT = re.compile(r"[0-9]+(\.[0-9]+)?")
 # Field -> (longest value, English name, Chinese name): the limits the specification sets.
 _LIMITS: dict[str, tuple[int, str, str]] = {
     NAME: (25, "merchant name", "商户名称"),

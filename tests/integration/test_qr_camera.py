@@ -18,7 +18,7 @@ from app.devices.camera_scanner import CameraScanner, PictureFrames, decode_fram
 from app.qr import mpm
 from app.qr.errors import QrError
 from app.qr.payment_code import Wallet
-from tests.unit.test_qr_mpm import order
+from tests.rigs.qr_codes import order
 
 WECHAT = "134567890123456789"
 ALIPAY = "2888776655443322110"

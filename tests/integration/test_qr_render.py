@@ -13,7 +13,7 @@ from PIL import Image
 
 from app.qr import mpm
 from app.qr.render import qr_png
-from tests.unit.test_qr_mpm import SPEC_EXAMPLE, order
+from tests.rigs.qr_codes import SPEC_EXAMPLE, order
 
 ZBARIMG = shutil.which("zbarimg")
 pytestmark = pytest.mark.skipif(ZBARIMG is None, reason="zbarimg missing: make setup installs zbar-tools")
