@@ -8,6 +8,7 @@ means (track data, a payment code) is the caller's business. Error messages name
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -22,6 +23,8 @@ EVENT = struct.Struct("llHHi")  # struct input_event: struct timeval, __u16 type
 EV_KEY = 1
 KEY_DOWN = 1  # 0 is up, 2 is autorepeat
 EVIOCGRAB = 0x40044590
+EVIOCSCLOCKID = 0x400445A0
+CLOCK_MONOTONIC = 1
 SLICE_S = 0.1  # select() slice: how soon cancel and the deadline are noticed
 
 KEY_ENTER, KEY_KPENTER = 28, 96
@@ -89,6 +92,7 @@ class KeyLineReader:
         except OSError as error:
             raise KeyLineError(f"{kind} {device_path!r}: {os.strerror(error.errno or 0)}") from None
         self._grabbed = grab and self._grab(1)
+        self._monotonic_timestamps()
         self._raw = b""  # bytes of a partly read input_event
         self._line: list[str] = []  # characters of the line being typed
         self._shift = False
@@ -130,6 +134,12 @@ class KeyLineReader:
             log.debug("no exclusive grab of %s: %s", self.name, os.strerror(error.errno or 0))
             return False
         return True
+
+    def _monotonic_timestamps(self) -> None:
+        """Event times from the monotonic clock: the gap between keys must not jump when NTP sets the wall clock."""
+        # Not an evdev device (tests): its timestamps are whatever the writer put there.
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(self._device(), EVIOCSCLOCKID, struct.pack("i", CLOCK_MONOTONIC))
 
     def _device(self) -> int:
         if self._fd is None:
