@@ -8,6 +8,8 @@ APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpc
 APT_PACKAGES += shellcheck systemd
 # The independent ISO 8583 decoder the 8583 tests check our frames with (Wireshark's dissector).
 APT_PACKAGES += tshark
+# The QR tests: zbarimg reads back the codes the terminal draws, independently of our own code.
+APT_PACKAGES += zbar-tools
 
 .PHONY: setup system-packages run test lint typecheck unit bench screens clean
 
