@@ -218,7 +218,7 @@ def _authenticate_offline(t: Transaction) -> None:
     if method == "sda":
         t.tvr.set(TvrBit.SDA_SELECTED)
     try:
-        issuer = _issuer_key(t)
+        issuer = _issuer_key(t, method)
         static = _static_data(t)
         if method == "sda":
             t.terminal["9F45"] = oda.verify_static_signature(issuer, t.card.get("93", b""), static)
@@ -241,12 +241,24 @@ def _authenticate_offline(t: Transaction) -> None:
         t.icc_key = None
 
 
-def _issuer_key(t: Transaction) -> oda.PublicKey:
+# The data objects a card must supply for each method (Book 2, 5.1.1 table 4 and 6.1.1 table 12; Book 3, 7.2
+# tables 29/30). The remainders (92, 9F48) are not here: a key that fits its certificate has none.
+_ODA_DATA = {"sda": ("8F", "90", "9F32", "93"), "dda": ("8F", "90", "9F32", "9F46", "9F47")}
+
+
+def _issuer_key(t: Transaction, method: str) -> oda.PublicKey:
+    """The issuer's public key, or OdaFailure.
+
+    "ICC data missing" is only for data the card failed to give (Book 3, 10.3): a CA key the terminal lacks
+    fails the method (SDA/DDA/CDA failed) and nothing else."""
     index = t.card.get("8F", b"")
-    ca = t.config.capks.find(t.candidate.aid_hex[:10], index[0], t.today) if len(index) == 1 else None
-    if ca is None or "90" not in t.card or "9F32" not in t.card:
+    if any(tag not in t.card for tag in _ODA_DATA["sda" if method == "sda" else "dda"]) or len(index) != 1:
         t.tvr.set(TvrBit.ICC_DATA_MISSING)
-        raise oda.OdaFailure("no CA key or no issuer certificate for this card")
+        raise oda.OdaFailure("the card gives no complete certificate chain")
+    rid = t.candidate.aid_hex[:10]
+    ca = t.config.capks.find(rid, index[0], t.today)
+    if ca is None:
+        raise oda.OdaFailure(f"the terminal has no CA key {rid} index {index[0]:02X}")
     return oda.recover_issuer_key(ca, t.card["90"], t.card.get("92", b""), t.card["9F32"], t.pan, t.today)
 
 

@@ -91,6 +91,22 @@ def test_with_the_wrong_ca_key_offline_authentication_fails_and_the_tvr_says_so(
     assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
 
 
+@pytest.mark.parametrize(("profile", "pin", "failed"), [("mastercard-dda", "1234", 0x08), ("t0", "1234", 0x40)])
+def test_without_the_ca_key_the_method_fails_and_no_icc_data_is_missing(rig, terminal, tmp_path, profile, pin, failed):
+    # EMV Book 3, 10.3: "ICC data missing" is for data the card failed to give; the terminal lacking the CA key
+    # only fails the method (DDA failed 0x08, SDA failed 0x40 in byte 1).
+    keys = tomllib.loads(TEST_KEYS.read_text(encoding="utf-8"))["key"]
+    visa = next(k for k in keys if k["rid"] == "A000000003")
+    capk = tmp_path / "visa-only.toml"
+    capk.write_text("[[key]]\n" + "".join(f'{name} = "{value}"\n' for name, value in visa.items()))
+    card, _ = present(profile, pin, config=KernelConfig(capks=CapkStore.load(capk)))
+    result = terminal.sale(rig.money("6.00"), card)
+    tvr = bytes.fromhex(result.record.emv["95"])
+    assert tvr[0] & failed, f"the method's failed bit in TVR {tvr.hex()}"
+    assert not tvr[0] & 0x20, f"ICC data missing set in TVR {tvr.hex()}"
+    assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
+
+
 def test_a_card_without_pse_is_found_through_the_aid_list(rig, terminal):
     card, _ = present("unionpay-nopse", "123456")
     assert terminal.sale(rig.money("7.00"), card).record.emv["84"] == "A000000333010101"
