@@ -31,7 +31,7 @@ from app.emv.apdu import CardChannel
 from app.emv.config import KernelConfig
 from app.emv.cvm import CvmContext, CvmOutcome, verify
 from app.emv.dol import build_dol_data, parse_dol
-from app.emv.errors import CardDeclinedOffline, CardReadError, NoApplication
+from app.emv.errors import CardDeclinedOffline, CardReadError, NoApplication, WrongCryptogram
 from app.emv.records import read_application_data
 from app.emv.risk import Cryptogram, action_analysis, terminal_risk_management
 from app.emv.selection import Candidate, Chooser, Selected, candidate_list, final_select, highest_priority
@@ -338,12 +338,14 @@ def generate_ac(t: Transaction, wanted: Cryptogram, cdol: bytes, signed_before: 
         v = items[0].value
         if len(v) < 11:
             raise CardReadError("GENERATE AC format 1 is too short")
+        check_cryptogram_type(wanted, v[0])
         return AcResult(v[0], v[3:11], v[1:3], v[11:]), data
     inner = card_items(items[0].value)
     values = card_tlv(items[0].value)
     if "9F27" not in values or "9F36" not in values:
         raise CardReadError("GENERATE AC gave no cryptogram information")
     cid = values["9F27"][0]
+    check_cryptogram_type(wanted, cid)
     if use_cda and cid & 0xC0 != Cryptogram.AAC:
         cryptogram = _verify_cda(t, values, inner, signed_before + data, cid)
     else:
@@ -351,6 +353,21 @@ def generate_ac(t: Transaction, wanted: Cryptogram, cdol: bytes, signed_before: 
     if len(cryptogram) != 8:
         raise CardReadError("GENERATE AC gave no application cryptogram")
     return AcResult(cid, cryptogram, values["9F36"], values.get("9F10", b"")), data
+
+
+def check_cryptogram_type(wanted: Cryptogram, cid: int) -> None:
+    """Book 3, 9.3: the card may answer with the cryptogram asked for or a lower one (AAC < TC < ARQC), never a
+    higher one; the fourth type (bits 11) is reserved. Anything else is a card error."""
+    bits = cid & 0xC0
+    if bits == 0xC0:
+        raise WrongCryptogram(f"an {wanted.name}", "a cryptogram of a reserved type", cid)
+    if bits > wanted:
+        got = Cryptogram(bits)
+        raise WrongCryptogram(f"{_article(wanted)} {wanted.name}", f"{_article(got)} {got.name}", cid)
+
+
+def _article(kind: Cryptogram) -> str:
+    return "a" if kind is Cryptogram.TC else "an"
 
 
 def _verify_cda(t: Transaction, values: dict[str, bytes], inner: list[Tlv], dol_data: bytes, cid: int) -> bytes:
@@ -426,6 +443,11 @@ class EmvSession:
             result, _ = generate_ac(t, wanted, t.card["8D"], t.cdol1_data)
         except CardDeclinedOffline as exc:
             return CardCompletion(False, self._final_icc(None), str(exc))
+        except WrongCryptogram as exc:
+            # Not accepted whatever the card claims: after an approval the engine reverses it.
+            icc = self._final_icc(None)
+            icc["9F27"] = f"{exc.cid:02X}"
+            return CardCompletion(False, icc, str(exc))
         self._run_scripts(list(after), before_final=False)
         accepted = result.kind is Cryptogram.TC
         if wanted is Cryptogram.TC and not accepted:

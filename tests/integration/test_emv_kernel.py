@@ -143,6 +143,34 @@ def test_a_card_that_declines_after_the_issuer_approved_is_reversed(rig, termina
     assert rig.acquirer_net == 0
 
 
+# -- a card may answer GENERATE AC with the cryptogram asked for or a lower one (AAC < TC < ARQC), never higher --
+
+
+def test_an_arqc_where_an_aac_was_asked_is_a_card_error_and_nothing_goes_online(rig, terminal):
+    card, _ = present("visa-arqc-for-aac")
+    before = (terminal.status().next_trace, rig.acquirer_net)
+    with pytest.raises(PosError, match="the card answered an ARQC where the terminal asked for an AAC: a card error"):
+        terminal.sale(rig.money("11.50"), card)
+    assert (terminal.status().next_trace, rig.acquirer_net) == before
+
+
+@pytest.mark.parametrize("answer", [HostAnswer(False, "05", {}, ()), None], ids=["issuer-declined", "no-answer"])
+def test_a_tc_where_the_second_generate_ac_asked_for_an_aac_is_not_acceptance(rig, answer):
+    session, _ = _read_to_first_cryptogram("visa-tc-for-aac")
+    outcome = session.complete(answer)
+    assert not outcome.accepted
+    assert outcome.reason == "the card answered a TC where the terminal asked for an AAC: a card error"
+    assert outcome.icc["9F27"] == "40", "what the card said is kept for the record"
+
+
+def test_an_arqc_at_the_second_generate_ac_after_an_approval_is_reversed(rig, terminal):
+    card, _ = present("visa-arqc-at-second")
+    result = terminal.sale(rig.money("11.75"), card)
+    assert result.status is Status.UNKNOWN and result.record.state is TxnState.REVERSED
+    assert "the card answered an ARQC where the terminal asked for a TC: a card error" in result.record.reason
+    assert rig.acquirer_net == 0
+
+
 def test_malformed_card_data_is_one_clear_line_and_nothing_is_recorded(rig, terminal):
     card, _ = present("malformed")
     before = terminal.status().next_trace

@@ -78,6 +78,10 @@ class CardSpec:
     pin_try_limit: int = 3
     issuer_auth_required: bool = True
     declines_after_online: bool = False
+    # Developer cards that break the GENERATE AC rule (a card may step down from the cryptogram asked for, never
+    # up): the cryptogram type (CID) they answer at the first / second GENERATE AC whatever was asked.
+    first_ac_answer: int | None = None
+    second_ac_answer: int | None = None
     malformed_record: bool = False
     t0: bool = False
     contactless_limit_minor: int = 0  # qVSDC: above it the card answers 6986 (insert the card)
@@ -298,6 +302,37 @@ EMULATED_CARDS: dict[str, CardSpec] = {
             oda="none",
             cardholder_name="EMULATED/MALFORMED",
             malformed_record=True,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-arqc-for-aac",
+            description="Visa credit, no ODA, its issuer's action codes decline offline; answers ARQC to the AAC asked",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002070013"),),
+            aip="1C00",  # no offline data authentication: "ODA not performed" ...
+            oda="none",
+            iac_denial="8000000000",  # ... is a reason to decline offline
+            cardholder_name="EMULATED/VISA ARQC",
+            first_ac_answer=0x80,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-tc-for-aac",
+            description="Visa credit, DDA, answers the second GENERATE AC with TC even when the AAC is asked",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002080012"),),
+            aip="3C00",
+            oda="dda",
+            cardholder_name="EMULATED/VISA TC",
+            second_ac_answer=0x40,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-arqc-at-second",
+            description="Visa credit, DDA, answers the second GENERATE AC with another ARQC (never allowed there)",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002090011"),),
+            aip="3C00",
+            oda="dda",
+            cardholder_name="EMULATED/VISA ARQC2",
+            second_ac_answer=0x80,
         ),
         _T0,
         _VISA_CONTACTLESS,
