@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,10 @@ class Settings:
         return self.terminal.data_dir / "pos.log"
 
 
+class _Unrepeatable(ValueError):
+    """A refusal whose value must not be shown again (it holds a credential)."""
+
+
 _MISSING = object()
 Parser = Callable[[Any], Any]
 
@@ -152,6 +157,8 @@ class _Reader:
         value = self.values.pop(key)
         try:
             return parse(value)
+        except _Unrepeatable as exc:
+            raise ConfigError(f"{self.path}: [{self.section}] {key}: {exc}") from None
         except (ValueError, TypeError, AmountError) as exc:
             raise ConfigError(f"{self.path}: [{self.section}] {key}: {exc} (got {value!r})") from None
 
@@ -160,9 +167,23 @@ class _Reader:
             raise ConfigError(f"{self.path}: [{self.section}] has an unknown key {sorted(self.values)[0]!r}")
 
 
+# Control and format characters (Cc, Cf: CR, NUL, ESC, bidi overrides, zero-width joiners) and the Unicode line
+# and paragraph separators (Zl, Zp): on a slip or a screen they break lines, move the print head, reorder text
+# or hide characters, and in a log they forge lines. No configured text has a use for any of them.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
 def _text(pattern: str, what: str) -> Parser:
     def parse(value: Any) -> str:
-        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        if not isinstance(value, str):
+            raise ValueError(f"must be {what}")
+        if not re.fullmatch(pattern, _printable(value)):
             raise ValueError(f"must be {what}")
         return value
 
@@ -205,7 +226,10 @@ def _choice(*options: str) -> Parser:
 def _https_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be an https:// address")
-    parts = urlsplit(value)
+    parts = urlsplit(_printable(value))  # before splitting: urlsplit silently drops tabs and newlines
+    if "@" in parts.netloc:
+        # Credentials in the address would be written wherever the address is: logs, doctor output, support.
+        raise _Unrepeatable("must not carry a user name or password (user:password@)")
     try:
         port = parts.port  # raises for a port that is not a number from 0 to 65535
     except ValueError:
@@ -219,6 +243,7 @@ def _path(base: Path, must_exist: bool) -> Parser:
     def parse(value: Any) -> Path:
         if not isinstance(value, str) or not value:
             raise ValueError("must be a path")
+        _printable(value)
         path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
         if must_exist and not path.is_file():
             raise ValueError("no such file")

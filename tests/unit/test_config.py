@@ -104,3 +104,33 @@ def test_a_short_master_key_is_refused(config_dir):
 def test_broken_toml_is_one_line(config_dir):
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(write(config_dir, "[terminal\n"))
+
+
+@pytest.mark.parametrize(
+    ("change", "names"),
+    [
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\rEvil"'), "[terminal] merchant_name"),
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\u2028Evil"'), "[terminal] merchant_name"),
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\u2029Evil"'), "[terminal] merchant_name"),
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\u202EpohS"'), "[terminal] merchant_name"),
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\u001B@"'), "[terminal] merchant_name"),
+        (('merchant_name = "Shop"', 'merchant_name = "Shop\\u0085"'), "[terminal] merchant_name"),
+        (("[secrets]", '[cards]\nchip_reader = "ACS\\rACR38U"\n[secrets]'), "[cards] chip_reader"),
+        (('data_dir = "data"', 'data_dir = "da\\tta"'), "[terminal] data_dir"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://user:secret@127.0.0.1:8443"'), "[acquirer] url"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://user@127.0.0.1:8443"'), "[acquirer] url"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://127.0.0.1:8443/v1\\n"'), "[acquirer] url"),
+        (('url = "https://127.0.0.1:8443"', 'url = "https://127.0.\\t0.1:8443"'), "[acquirer] url"),
+    ],
+)
+def test_control_characters_and_credentials_are_refused_in_one_line(config_dir, change, names):
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(config_dir, GOOD.replace(*change)))
+    message = str(err.value)
+    assert names in message and "\n" not in message and "\r" not in message and "\u2028" not in message
+    assert "secret@" not in message, "the password is not repeated"
+
+
+def test_ordinary_text_with_chinese_and_punctuation_is_accepted(config_dir):
+    text = GOOD.replace('merchant_name = "Shop"', 'merchant_name = "张记小吃 Café & Bar (No. 2)"')
+    assert load_settings(write(config_dir, text)).terminal.merchant_name == "张记小吃 Café & Bar (No. 2)"
