@@ -52,6 +52,7 @@ def present(profile: str, pin: str = "1234", *, tap: bool = False, config: Kerne
     [
         ("visa-cda", "1234", "signature", "visa"),
         ("mastercard-dda", "1234", "online_pin", "mastercard"),
+        ("maestro", "1234", "online_pin", "mastercard"),
         ("unionpay-nopse", "123456", "online_pin", "unionpay"),
         ("visa-offline-pin", "4321", "offline_pin", "visa"),
         ("t0", "1234", "no_cvm", "mastercard"),
@@ -105,6 +106,25 @@ def test_without_the_ca_key_the_method_fails_and_no_icc_data_is_missing(rig, ter
     assert tvr[0] & failed, f"the method's failed bit in TVR {tvr.hex()}"
     assert not tvr[0] & 0x20, f"ICC data missing set in TVR {tvr.hex()}"
     assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
+
+
+def test_a_maestro_card_is_a_mastercard_debit_sale_on_its_own_aid(rig, terminal):
+    card, _ = present("maestro")
+    r = terminal.sale(rig.money("30.00"), card).record
+    assert (r.emv["84"], r.brand, r.funding, r.masked_pan) == (
+        "A0000000043060",
+        "mastercard",
+        "debit",
+        "630493*********9610",
+    )
+
+
+def test_an_aid_list_without_maestro_refuses_a_maestro_card(rig, terminal):
+    without = KernelConfig(aids=tuple(a for a in KERNEL.aids if a.aid != "A0000000043060"))
+    card, _ = present("maestro", config=without)
+    with pytest.raises(PosError, match="no application the terminal accepts"):
+        terminal.sale(rig.money("31.00"), card)
+    assert terminal.status().next_trace == 1
 
 
 def test_a_card_without_pse_is_found_through_the_aid_list(rig, terminal):
