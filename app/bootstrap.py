@@ -139,6 +139,7 @@ def kernel_config(settings: Settings) -> KernelConfig:
     except CapkFileError as exc:
         raise PosError(str(exc)) from None
     return KernelConfig(
+        aids=settings.emv_aids,
         capks=capks,
         contactless_transaction_limit_minor=settings.cards.contactless_limit.minor,
         contactless_cvm_limit_minor=settings.cards.contactless_cvm_limit.minor,

@@ -10,6 +10,7 @@ import hashlib
 import json
 import re
 import tomllib
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.devices.printing.profile import DEFAULT_PROFILE, PROFILES, PrinterProfile
+from app.domain.cards import CardBrand, Funding
 from app.domain.money import AmountError, Currency, Money, currency
+from app.emv.config import DEFAULT_AIDS, AidConfig
 from app.host.client import AcquirerSettings, Identity
 from app.host.protocol import MERCHANT_ID, TERMINAL_ID
 from app.sim.card_profiles import CARD_PROFILES
@@ -120,6 +123,8 @@ class Settings:
     log_level: str
     # A short digest of each section as written, so the audit log can say which sections changed.
     section_digests: dict[str, str]
+    # The EMV applications the terminal accepts, with each one's risk parameters ([[emv.aid]]).
+    emv_aids: tuple[AidConfig, ...] = DEFAULT_AIDS
 
     @property
     def journal_path(self) -> Path:
@@ -128,6 +133,10 @@ class Settings:
     @property
     def log_path(self) -> Path:
         return self.terminal.data_dir / "pos.log"
+
+
+class _Unrepeatable(ValueError):
+    """A refusal whose value must not be shown again (it holds a credential)."""
 
 
 _MISSING = object()
@@ -152,6 +161,8 @@ class _Reader:
         value = self.values.pop(key)
         try:
             return parse(value)
+        except _Unrepeatable as exc:
+            raise ConfigError(f"{self.path}: [{self.section}] {key}: {exc}") from None
         except (ValueError, TypeError, AmountError) as exc:
             raise ConfigError(f"{self.path}: [{self.section}] {key}: {exc} (got {value!r})") from None
 
@@ -160,9 +171,23 @@ class _Reader:
             raise ConfigError(f"{self.path}: [{self.section}] has an unknown key {sorted(self.values)[0]!r}")
 
 
+# Control and format characters (Cc, Cf: CR, NUL, ESC, bidi overrides, zero-width joiners) and the Unicode line
+# and paragraph separators (Zl, Zp): on a slip or a screen they break lines, move the print head, reorder text
+# or hide characters, and in a log they forge lines. No configured text has a use for any of them.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _printable(value: str) -> str:
+    if any(unicodedata.category(ch) in _UNPRINTABLE for ch in value):
+        raise ValueError("must not contain control characters or line breaks")
+    return value
+
+
 def _text(pattern: str, what: str) -> Parser:
     def parse(value: Any) -> str:
-        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+        if not isinstance(value, str):
+            raise ValueError(f"must be {what}")
+        if not re.fullmatch(pattern, _printable(value)):
             raise ValueError(f"must be {what}")
         return value
 
@@ -205,7 +230,10 @@ def _choice(*options: str) -> Parser:
 def _https_url(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("must be an https:// address")
-    parts = urlsplit(value)
+    parts = urlsplit(_printable(value))  # before splitting: urlsplit silently drops tabs and newlines
+    if "@" in parts.netloc:
+        # Credentials in the address would be written wherever the address is: logs, doctor output, support.
+        raise _Unrepeatable("must not carry a user name or password (user:password@)")
     try:
         port = parts.port  # raises for a port that is not a number from 0 to 65535
     except ValueError:
@@ -219,6 +247,7 @@ def _path(base: Path, must_exist: bool) -> Parser:
     def parse(value: Any) -> Path:
         if not isinstance(value, str) or not value:
             raise ValueError("must be a path")
+        _printable(value)
         path = (base / value).resolve() if not Path(value).is_absolute() else Path(value)
         if must_exist and not path.is_file():
             raise ValueError("no such file")
@@ -253,7 +282,7 @@ def _hex_secret(base: Path, min_bytes: int, sizes: tuple[int, ...] | None = None
     return parse
 
 
-SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "printer", "ui", "operators", "logging")
+SECTIONS = ("terminal", "acquirer", "secrets", "limits", "cards", "printer", "ui", "operators", "logging", "emv")
 
 
 def load_settings(path: Path) -> Settings:
@@ -368,11 +397,13 @@ def load_settings(path: Path) -> Settings:
     level = lg.get("level", _choice("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
     lg.done()
 
+    aids = _emv_aids(path, data, cur)
+
     digests = {
         name: hashlib.sha256(json.dumps(data.get(name, {}), sort_keys=True, default=str).encode()).hexdigest()[:12]
         for name in SECTIONS
     }
-    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, printer, ui, seed, level, digests)
+    return Settings(path.resolve(), terminal, acquirer, secrets, limits, cards, printer, ui, seed, level, digests, aids)
 
 
 def _printer(p: _Reader, base: Path, terminal: TerminalSettings) -> PrinterSettings:
@@ -414,3 +445,68 @@ def _choice_int(*options: int) -> Parser:
         return int(value)
 
     return parse
+
+
+def _hex_bytes(size: int) -> Parser:
+    def parse(value: Any) -> bytes:
+        if not isinstance(value, str) or not re.fullmatch(f"[0-9A-Fa-f]{{{2 * size}}}", value):
+            raise ValueError(f"must be {2 * size} hex digits")
+        return bytes.fromhex(value)
+
+    return parse
+
+
+def _aid_list(value: Any) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be one or more [[emv.aid]] tables")
+    return value
+
+
+def _aid_name(value: Any) -> str:
+    # An AID is a 5-byte RID and up to 11 bytes of proprietary extension (ISO 7816-5), in whole bytes.
+    text: str = _text(r"[0-9A-F]{10,32}", "10 to 32 capital hex digits")(value)
+    if len(text) % 2:
+        raise ValueError("must be whole bytes (an even number of hex digits)")
+    return text
+
+
+def _emv_aids(path: Path, data: dict[str, Any], cur: Currency) -> tuple[AidConfig, ...]:
+    """[[emv.aid]]: the whole AID list, in the order the terminal tries the applications; none given, the defaults."""
+    e = _Reader(path, data, "emv")
+    entries = e.get("aid", _aid_list, None)
+    e.done()
+    if entries is None:
+        return DEFAULT_AIDS
+    aids: list[AidConfig] = []
+    for n, entry in enumerate(entries, 1):
+        name = f"emv.aid {n}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table")
+        aids.append(_aid(_Reader(path, {name: entry}, name), cur))
+        if [a.aid for a in aids].count(aids[-1].aid) > 1:
+            raise ConfigError(f"{path}: [{name}] aid {aids[-1].aid} is listed twice")
+    return tuple(aids)
+
+
+def _aid(a: _Reader, cur: Currency) -> AidConfig:
+    zero, base = Money(0, cur), AidConfig("A000000000", CardBrand.OTHER)  # base: the kernel's default TACs
+    entry = AidConfig(
+        aid=a.get("aid", _aid_name),
+        brand=a.get("brand", lambda v: CardBrand(_choice("visa", "mastercard", "unionpay", "amex", "jcb")(v))),
+        funding=a.get("funding", lambda v: Funding(_choice("debit", "credit")(v)), None),
+        partial_selection=a.get("partial_selection", _boolean, True),
+        version=a.get("version", _hex_bytes(2)),
+        tac_denial=a.get("tac_denial", _hex_bytes(5), base.tac_denial),
+        tac_online=a.get("tac_online", _hex_bytes(5), base.tac_online),
+        tac_default=a.get("tac_default", _hex_bytes(5), base.tac_default),
+        floor_limit_minor=a.get("floor_limit", _money(cur), zero).minor,
+        random_threshold_minor=a.get("random_threshold", _money(cur), zero).minor,
+        random_target_percent=a.get("random_target_percent", _integer(0, 99), 0),
+        random_max_percent=a.get("random_max_percent", _integer(0, 99), 0),
+    )
+    a.done()
+    if entry.random_threshold_minor > entry.floor_limit_minor:
+        raise ConfigError(f"{a.path}: [{a.section}] random_threshold must not be above floor_limit")
+    if entry.random_target_percent > entry.random_max_percent:
+        raise ConfigError(f"{a.path}: [{a.section}] random_target_percent must not be above random_max_percent")
+    return entry

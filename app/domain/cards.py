@@ -95,7 +95,10 @@ def pan_token(pan: str, secret: bytes) -> str:
     return hmac.new(secret, pan.encode("ascii"), hashlib.sha256).hexdigest()[:32]
 
 
-# Issuer identification ranges, longest prefix first; enough for brand checks and labels, not a BIN table.
+# Issuer identification ranges; enough for brand checks and labels, not a BIN table. No two ranges overlap.
+# Maestro is Mastercard's debit brand and is routed as Mastercard: its ranges (5018, 5020, 5038, 56-58 with 5893,
+# 6304, 6390, 67; the Maestro UK 6759/6767 ranges are inside 67) give CardBrand.MASTERCARD, which is what the
+# Maestro AID (A0000000043060) is configured with. Visa Electron and V PAY are inside Visa's 4.
 _BRAND_RANGES: tuple[tuple[str, str, CardBrand], ...] = (
     ("62", "62", CardBrand.UNIONPAY),
     ("81", "81", CardBrand.UNIONPAY),
@@ -104,6 +107,13 @@ _BRAND_RANGES: tuple[tuple[str, str, CardBrand], ...] = (
     ("3528", "3589", CardBrand.JCB),
     ("2221", "2720", CardBrand.MASTERCARD),
     ("51", "55", CardBrand.MASTERCARD),
+    ("5018", "5018", CardBrand.MASTERCARD),  # Maestro
+    ("5020", "5020", CardBrand.MASTERCARD),  # Maestro
+    ("5038", "5038", CardBrand.MASTERCARD),  # Maestro
+    ("56", "58", CardBrand.MASTERCARD),  # Maestro
+    ("6304", "6304", CardBrand.MASTERCARD),  # Maestro
+    ("6390", "6390", CardBrand.MASTERCARD),  # Maestro
+    ("67", "67", CardBrand.MASTERCARD),  # Maestro
     ("4", "4", CardBrand.VISA),
 )
 

@@ -25,11 +25,19 @@ class AidConfig:
     random_max_percent: int = 0
 
 
+# The terminal's AID list when the configuration gives none ([[emv.aid]] in terminal.toml replaces it whole).
+# Application versions (9F09) are the schemes' current contact ones: Visa VIS 1.6 0096 (Electron and V PAY are
+# Visa applications), Mastercard M/Chip 0002 (Maestro too), UnionPay PBOC 3.0 0030. Maestro, Visa Electron and
+# V PAY are debit-only brands; UnionPay's quasi-credit card (准贷记卡) is a credit product.
 DEFAULT_AIDS: tuple[AidConfig, ...] = (
     AidConfig("A0000000031010", CardBrand.VISA, version=b"\x00\x96"),
+    AidConfig("A0000000032010", CardBrand.VISA, Funding.DEBIT, version=b"\x00\x96"),  # Visa Electron
+    AidConfig("A0000000032020", CardBrand.VISA, Funding.DEBIT, version=b"\x00\x96"),  # V PAY
     AidConfig("A0000000041010", CardBrand.MASTERCARD, version=b"\x00\x02"),
+    AidConfig("A0000000043060", CardBrand.MASTERCARD, Funding.DEBIT, version=b"\x00\x02"),  # Maestro
     AidConfig("A000000333010101", CardBrand.UNIONPAY, Funding.DEBIT, version=b"\x00\x30"),
     AidConfig("A000000333010102", CardBrand.UNIONPAY, Funding.CREDIT, version=b"\x00\x30"),
+    AidConfig("A000000333010103", CardBrand.UNIONPAY, Funding.CREDIT, version=b"\x00\x30"),  # quasi-credit
 )
 
 

@@ -25,3 +25,14 @@ class CardDeclinedOffline(CardError):
 
     def __init__(self, why: str) -> None:
         super().__init__(f"declined by the card before going online: {why}")
+
+
+class WrongCryptogram(CardError):
+    """The card answered GENERATE AC with a cryptogram above the one asked for (AAC < TC < ARQC), or of no known
+    type. EMV lets a card step down, never up: this is a card error, a decline, and after an approval a reversal.
+
+    `cid` is the card's Cryptogram Information Data, kept for the record (9F27)."""
+
+    def __init__(self, asked: str, got: str, cid: int) -> None:
+        super().__init__(f"the card answered {got} where the terminal asked for {asked}: a card error")
+        self.cid = cid

@@ -31,7 +31,7 @@ from app.emv.apdu import CardChannel
 from app.emv.config import KernelConfig
 from app.emv.cvm import CvmContext, CvmOutcome, verify
 from app.emv.dol import build_dol_data, parse_dol
-from app.emv.errors import CardDeclinedOffline, CardReadError, NoApplication
+from app.emv.errors import CardDeclinedOffline, CardReadError, NoApplication, WrongCryptogram
 from app.emv.records import read_application_data
 from app.emv.risk import Cryptogram, action_analysis, terminal_risk_management
 from app.emv.selection import Candidate, Chooser, Selected, candidate_list, final_select, highest_priority
@@ -218,7 +218,7 @@ def _authenticate_offline(t: Transaction) -> None:
     if method == "sda":
         t.tvr.set(TvrBit.SDA_SELECTED)
     try:
-        issuer = _issuer_key(t)
+        issuer = _issuer_key(t, method)
         static = _static_data(t)
         if method == "sda":
             t.terminal["9F45"] = oda.verify_static_signature(issuer, t.card.get("93", b""), static)
@@ -241,12 +241,24 @@ def _authenticate_offline(t: Transaction) -> None:
         t.icc_key = None
 
 
-def _issuer_key(t: Transaction) -> oda.PublicKey:
+# The data objects a card must supply for each method (Book 2, 5.1.1 table 4 and 6.1.1 table 12; Book 3, 7.2
+# tables 29/30). The remainders (92, 9F48) are not here: a key that fits its certificate has none.
+_ODA_DATA = {"sda": ("8F", "90", "9F32", "93"), "dda": ("8F", "90", "9F32", "9F46", "9F47")}
+
+
+def _issuer_key(t: Transaction, method: str) -> oda.PublicKey:
+    """The issuer's public key, or OdaFailure.
+
+    "ICC data missing" is only for data the card failed to give (Book 3, 10.3): a CA key the terminal lacks
+    fails the method (SDA/DDA/CDA failed) and nothing else."""
     index = t.card.get("8F", b"")
-    ca = t.config.capks.find(t.candidate.aid_hex[:10], index[0], t.today) if len(index) == 1 else None
-    if ca is None or "90" not in t.card or "9F32" not in t.card:
+    if any(tag not in t.card for tag in _ODA_DATA["sda" if method == "sda" else "dda"]) or len(index) != 1:
         t.tvr.set(TvrBit.ICC_DATA_MISSING)
-        raise oda.OdaFailure("no CA key or no issuer certificate for this card")
+        raise oda.OdaFailure("the card gives no complete certificate chain")
+    rid = t.candidate.aid_hex[:10]
+    ca = t.config.capks.find(rid, index[0], t.today)
+    if ca is None:
+        raise oda.OdaFailure(f"the terminal has no CA key {rid} index {index[0]:02X}")
     return oda.recover_issuer_key(ca, t.card["90"], t.card.get("92", b""), t.card["9F32"], t.pan, t.today)
 
 
@@ -326,12 +338,14 @@ def generate_ac(t: Transaction, wanted: Cryptogram, cdol: bytes, signed_before: 
         v = items[0].value
         if len(v) < 11:
             raise CardReadError("GENERATE AC format 1 is too short")
+        check_cryptogram_type(wanted, v[0])
         return AcResult(v[0], v[3:11], v[1:3], v[11:]), data
     inner = card_items(items[0].value)
     values = card_tlv(items[0].value)
     if "9F27" not in values or "9F36" not in values:
         raise CardReadError("GENERATE AC gave no cryptogram information")
     cid = values["9F27"][0]
+    check_cryptogram_type(wanted, cid)
     if use_cda and cid & 0xC0 != Cryptogram.AAC:
         cryptogram = _verify_cda(t, values, inner, signed_before + data, cid)
     else:
@@ -339,6 +353,21 @@ def generate_ac(t: Transaction, wanted: Cryptogram, cdol: bytes, signed_before: 
     if len(cryptogram) != 8:
         raise CardReadError("GENERATE AC gave no application cryptogram")
     return AcResult(cid, cryptogram, values["9F36"], values.get("9F10", b"")), data
+
+
+def check_cryptogram_type(wanted: Cryptogram, cid: int) -> None:
+    """Book 3, 9.3: the card may answer with the cryptogram asked for or a lower one (AAC < TC < ARQC), never a
+    higher one; the fourth type (bits 11) is reserved. Anything else is a card error."""
+    bits = cid & 0xC0
+    if bits == 0xC0:
+        raise WrongCryptogram(f"an {wanted.name}", "a cryptogram of a reserved type", cid)
+    if bits > wanted:
+        got = Cryptogram(bits)
+        raise WrongCryptogram(f"{_article(wanted)} {wanted.name}", f"{_article(got)} {got.name}", cid)
+
+
+def _article(kind: Cryptogram) -> str:
+    return "a" if kind is Cryptogram.TC else "an"
 
 
 def _verify_cda(t: Transaction, values: dict[str, bytes], inner: list[Tlv], dol_data: bytes, cid: int) -> bytes:
@@ -414,6 +443,11 @@ class EmvSession:
             result, _ = generate_ac(t, wanted, t.card["8D"], t.cdol1_data)
         except CardDeclinedOffline as exc:
             return CardCompletion(False, self._final_icc(None), str(exc))
+        except WrongCryptogram as exc:
+            # Not accepted whatever the card claims: after an approval the engine reverses it.
+            icc = self._final_icc(None)
+            icc["9F27"] = f"{exc.cid:02X}"
+            return CardCompletion(False, icc, str(exc))
         self._run_scripts(list(after), before_final=False)
         accepted = result.kind is Cryptogram.TC
         if wanted is Cryptogram.TC and not accepted:

@@ -10,7 +10,7 @@ from app.emv import apdu
 from app.emv.apdu import CardChannel
 from app.emv.config import AidConfig, KernelConfig
 from app.emv.errors import CardReadError, NoApplication
-from app.emv.tlv import Tlv, TlvError, parse, primitives
+from app.emv.tlv import TlvError, primitives, walk
 
 PSE = b"1PAY.SYS.DDF01"
 PPSE = b"2PAY.SYS.DDF01"
@@ -70,19 +70,13 @@ def _primitives(data: bytes) -> dict[str, bytes]:
 
 
 def _entries(data: bytes) -> list[dict[str, bytes]]:
-    """The `61` application templates inside a directory record or a PPSE FCI, in order."""
-
-    def collect(items: list[Tlv]) -> list[dict[str, bytes]]:
-        found: list[dict[str, bytes]] = []
-        for item in items:
-            if item.tag == "61":
-                found.append({c.tag: c.value for c in item.children()})
-            elif item.constructed:
-                found += collect(item.children())
-        return found
-
+    """The `61` application templates inside a directory record or a PPSE FCI, in order (not looking inside one)."""
     try:
-        return collect(parse(data))
+        return [
+            {c.tag: c.value for c in item.children()}
+            for item in walk(data, opens=lambda i: i.tag != "61")
+            if item.tag == "61"
+        ]
     except TlvError as exc:
         raise CardReadError(str(exc)) from None
 

@@ -3,14 +3,20 @@
 Order and repetition matter in card data (a directory holds several `61` entries), so parsing is our own:
 multi-byte tags, short and long (81/82/83) lengths, constructed objects, and the 00/FF padding EMV allows
 between objects. Anything malformed raises TlvError and nothing else (the tests fuzz this).
+
+Opening templates is iterative and bounded: EMV templates nest a handful of levels (6F > A5 > BF0C > 61 > ...),
+so anything deeper than MAX_DEPTH is malformed card or host data, refused as such rather than left to blow the
+interpreter's stack (a 3.8 KB input of nested templates used to raise RecursionError).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyemv import tlv as _tlv
+
+MAX_DEPTH = 8  # levels of templates, the top level counting as 1
 
 
 class TlvError(ValueError):
@@ -81,12 +87,21 @@ def parse(data: bytes) -> list[Tlv]:
     return out
 
 
-def walk(data: bytes) -> Iterator[Tlv]:
-    """Every object, depth first, constructed ones followed by their contents."""
-    for item in parse(data):
+def walk(data: bytes, *, opens: Callable[[Tlv], bool] = lambda item: True) -> Iterator[Tlv]:
+    """Every object, depth first, constructed ones followed by their contents (those `opens` accepts).
+
+    Raises TlvError for templates nested deeper than MAX_DEPTH."""
+    stack: list[Iterator[Tlv]] = [iter(parse(data))]
+    while stack:
+        item = next(stack[-1], None)
+        if item is None:
+            stack.pop()
+            continue
         yield item
-        if item.constructed:
-            yield from walk(item.value)
+        if item.constructed and opens(item):
+            if len(stack) >= MAX_DEPTH:
+                raise TlvError(f"templates nested deeper than {MAX_DEPTH} levels")
+            stack.append(iter(item.children()))
 
 
 def primitives(data: bytes) -> dict[str, bytes]:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 from collections import deque
 
-from pyemv import tlv as _tlv
-
 from app.domain.cards import mask_pan
+from app.emv.tlv import TlvError, walk
 
 log = logging.getLogger("app.emv.apdu")
 
@@ -27,13 +26,15 @@ def _masked_value(tag: str, value: bytes) -> str:
 
 
 def _describe_tlv(data: bytes) -> str:
+    # Our own bounded walker, not pyemv's decoder: that one recurses per template and a card's deeply nested
+    # answer would end the trace (and the transaction) with RecursionError.
     try:
-        decoded = _tlv.decode(data, flatten=True)
-    except (_tlv.DecodeError, ValueError, IndexError):
+        items = [item for item in walk(data) if not item.constructed]
+    except TlvError:
         return f"<{len(data)} bytes, not TLV>"
     parts = []
-    for tag, value in decoded.items():
-        raw = bytes(value)
+    for item in items:
+        tag, raw = item.tag, item.value
         parts.append(f"{tag}={_masked_value(tag, raw) if tag in SENSITIVE_TAGS else raw.hex().upper()}")
     return " ".join(parts)
 

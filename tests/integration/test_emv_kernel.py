@@ -52,6 +52,7 @@ def present(profile: str, pin: str = "1234", *, tap: bool = False, config: Kerne
     [
         ("visa-cda", "1234", "signature", "visa"),
         ("mastercard-dda", "1234", "online_pin", "mastercard"),
+        ("maestro", "1234", "online_pin", "mastercard"),
         ("unionpay-nopse", "123456", "online_pin", "unionpay"),
         ("visa-offline-pin", "4321", "offline_pin", "visa"),
         ("t0", "1234", "no_cvm", "mastercard"),
@@ -91,6 +92,41 @@ def test_with_the_wrong_ca_key_offline_authentication_fails_and_the_tvr_says_so(
     assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
 
 
+@pytest.mark.parametrize(("profile", "pin", "failed"), [("mastercard-dda", "1234", 0x08), ("t0", "1234", 0x40)])
+def test_without_the_ca_key_the_method_fails_and_no_icc_data_is_missing(rig, terminal, tmp_path, profile, pin, failed):
+    # EMV Book 3, 10.3: "ICC data missing" is for data the card failed to give; the terminal lacking the CA key
+    # only fails the method (DDA failed 0x08, SDA failed 0x40 in byte 1).
+    keys = tomllib.loads(TEST_KEYS.read_text(encoding="utf-8"))["key"]
+    visa = next(k for k in keys if k["rid"] == "A000000003")
+    capk = tmp_path / "visa-only.toml"
+    capk.write_text("[[key]]\n" + "".join(f'{name} = "{value}"\n' for name, value in visa.items()))
+    card, _ = present(profile, pin, config=KernelConfig(capks=CapkStore.load(capk)))
+    result = terminal.sale(rig.money("6.00"), card)
+    tvr = bytes.fromhex(result.record.emv["95"])
+    assert tvr[0] & failed, f"the method's failed bit in TVR {tvr.hex()}"
+    assert not tvr[0] & 0x20, f"ICC data missing set in TVR {tvr.hex()}"
+    assert result.status is Status.APPROVED  # the issuer still decides online; the TVR tells it
+
+
+def test_a_maestro_card_is_a_mastercard_debit_sale_on_its_own_aid(rig, terminal):
+    card, _ = present("maestro")
+    r = terminal.sale(rig.money("30.00"), card).record
+    assert (r.emv["84"], r.brand, r.funding, r.masked_pan) == (
+        "A0000000043060",
+        "mastercard",
+        "debit",
+        "630493*********9610",
+    )
+
+
+def test_an_aid_list_without_maestro_refuses_a_maestro_card(rig, terminal):
+    without = KernelConfig(aids=tuple(a for a in KERNEL.aids if a.aid != "A0000000043060"))
+    card, _ = present("maestro", config=without)
+    with pytest.raises(PosError, match="no application the terminal accepts"):
+        terminal.sale(rig.money("31.00"), card)
+    assert terminal.status().next_trace == 1
+
+
 def test_a_card_without_pse_is_found_through_the_aid_list(rig, terminal):
     card, _ = present("unionpay-nopse", "123456")
     assert terminal.sale(rig.money("7.00"), card).record.emv["84"] == "A000000333010101"
@@ -124,6 +160,34 @@ def test_a_card_that_declines_after_the_issuer_approved_is_reversed(rig, termina
     result = terminal.sale(rig.money("11.00"), card)
     assert result.status is Status.UNKNOWN and result.record.state is TxnState.REVERSED
     assert "card declined after the issuer approved" in result.record.reason
+    assert rig.acquirer_net == 0
+
+
+# -- a card may answer GENERATE AC with the cryptogram asked for or a lower one (AAC < TC < ARQC), never higher --
+
+
+def test_an_arqc_where_an_aac_was_asked_is_a_card_error_and_nothing_goes_online(rig, terminal):
+    card, _ = present("visa-arqc-for-aac")
+    before = (terminal.status().next_trace, rig.acquirer_net)
+    with pytest.raises(PosError, match="the card answered an ARQC where the terminal asked for an AAC: a card error"):
+        terminal.sale(rig.money("11.50"), card)
+    assert (terminal.status().next_trace, rig.acquirer_net) == before
+
+
+@pytest.mark.parametrize("answer", [HostAnswer(False, "05", {}, ()), None], ids=["issuer-declined", "no-answer"])
+def test_a_tc_where_the_second_generate_ac_asked_for_an_aac_is_not_acceptance(rig, answer):
+    session, _ = _read_to_first_cryptogram("visa-tc-for-aac")
+    outcome = session.complete(answer)
+    assert not outcome.accepted
+    assert outcome.reason == "the card answered a TC where the terminal asked for an AAC: a card error"
+    assert outcome.icc["9F27"] == "40", "what the card said is kept for the record"
+
+
+def test_an_arqc_at_the_second_generate_ac_after_an_approval_is_reversed(rig, terminal):
+    card, _ = present("visa-arqc-at-second")
+    result = terminal.sale(rig.money("11.75"), card)
+    assert result.status is Status.UNKNOWN and result.record.state is TxnState.REVERSED
+    assert "the card answered an ARQC where the terminal asked for a TC: a card error" in result.record.reason
     assert rig.acquirer_net == 0
 
 

@@ -45,6 +45,7 @@ def _free_port() -> int:
     [
         ("visa-cda", "1234", "approved", "00"),
         ("mastercard-dda", "1234", "approved", "00"),
+        ("maestro", "1234", "approved", "00"),
         ("unionpay-nopse", "123456", "approved", "00"),
         ("unionpay-two-apps", "123456", "approved", "00"),
         ("visa-offline-pin", "4321", "approved", "00"),
@@ -75,6 +76,36 @@ def test_a_malformed_card_is_one_line_and_nothing_is_recorded(sim, slot):
     done = pos(sim.config, "sale", "27.00", "--reader", READER)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "chip could not be read" in done.stderr and "Traceback" not in done.stderr
+    _, status = pos_json(sim.config, "status")
+    assert status["next_trace"] == 1
+
+
+# The terminal's own AID list, as an operator writes it: Visa and Mastercard credit only, no Maestro.
+WITHOUT_MAESTRO = """
+[[emv.aid]]
+aid = "A0000000031010"
+brand = "visa"
+version = "0096"
+
+[[emv.aid]]
+aid = "A0000000041010"
+brand = "mastercard"
+version = "0002"
+tac_denial = "0000000000"
+tac_online = "FC50BCF800"
+tac_default = "FC50BCA000"
+"""
+
+
+def test_a_configured_aid_list_without_maestro_refuses_a_maestro_card_through_pcscd(sim, slot):
+    with sim.config.open("a", encoding="utf-8") as f:
+        f.write(WITHOUT_MAESTRO)
+    slot.insert(make_card("maestro"))
+    slot.start()
+    done = pos(sim.config, "sale", "28.00", "--reader", READER, env={"POS_CARDHOLDER_PIN": "1234"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "no application the terminal accepts" in done.stderr
+    assert sim.ledger_net() == 0
     _, status = pos_json(sim.config, "status")
     assert status["next_trace"] == 1
 

@@ -34,6 +34,19 @@ def test_brands_by_prefix():
     assert brand_of("9999999999999999") is CardBrand.OTHER
 
 
+@pytest.mark.parametrize(
+    "pan",
+    # Public Maestro test numbers (Ingenico ePayments, Access PaySuite) and the Maestro UK 6759 range.
+    ["6304939304310009610", "5641820000000005", "6759649826438453", "5018000000000009"],
+)
+def test_maestro_numbers_are_mastercard_brand(pan):
+    assert brand_of(pan) is CardBrand.MASTERCARD
+
+
+def test_a_visa_electron_number_is_visa():
+    assert brand_of("4844215500115643") is CardBrand.VISA  # Visa Electron test number (Access PaySuite)
+
+
 def test_token_is_stable_keyed_and_not_the_pan():
     a = pan_token("4761739001010010", b"k" * 32)
     assert a == pan_token("4761739001010010", b"k" * 32)

@@ -160,11 +160,15 @@ def test_profile_names_are_the_contract():
     assert set(EMULATED_CARDS) == {
         "visa-cda",
         "mastercard-dda",
+        "maestro",
         "unionpay-nopse",
         "unionpay-two-apps",
         "visa-expired",
         "visa-offline-pin",
         "visa-aac",
+        "visa-arqc-for-aac",
+        "visa-tc-for-aac",
+        "visa-arqc-at-second",
         "malformed",
         "t0",
         "visa-contactless",
@@ -182,7 +186,7 @@ def test_pans_pass_luhn_sit_in_their_bins_and_are_new():
     for pan in pans:
         assert luhn_ok(pan)
         assert pan not in old
-        assert pan[:6] in ("476173", "541333", "625094")
+        assert pan[:6] in ("476173", "541333", "625094", "630493")  # 630493: a public Maestro test number
 
 
 def test_issuer_keys_file_knows_every_card():

@@ -690,6 +690,8 @@ class EmvCard:
         atc = self._next_atc(txn)
         # These cards never approve offline: a TC request is answered with an ARQC.
         cid = CID_AAC if asked == CID_AAC or txn.memory.blocked else CID_ARQC
+        if self.spec.first_ac_answer is not None:
+            cid = self.spec.first_ac_answer
         ac = self._cryptogram(txn.app, values, atc)
         txn.genacs, txn.first_cid, txn.ac, txn.terminal = 1, cid, ac, values
         txn.cdol_data.append(data)
@@ -701,6 +703,8 @@ class EmvCard:
         issuer_ok = self._issuer_allows(txn, values, atc)
         approve = asked == CID_TC and issuer_ok and not self.spec.declines_after_online and not txn.memory.blocked
         cid = CID_TC if approve else CID_AAC
+        if self.spec.second_ac_answer is not None:
+            cid = self.spec.second_ac_answer
         ac = self._cryptogram(txn.app, values, atc)
         txn.genacs, txn.terminal = 2, values
         txn.cdol_data.append(data)

@@ -1,7 +1,8 @@
 """The named emulated cards: what each one is personalised with.
 
-PANs are test numbers (Luhn-valid, in the KioskPOS test BIN ranges, distinct from app/sim/card_profiles.py), the
-issuer master keys are test keys, and app/sim/emulator/issuer-keys.toml tells the acquirer simulator about them.
+PANs are test numbers (Luhn-valid, in the KioskPOS test BIN ranges, or a public test number where a real range is
+the point; distinct from app/sim/card_profiles.py), the issuer master keys are test keys, and
+app/sim/emulator/issuer-keys.toml tells the acquirer simulator about them.
 
 Values every card shares unless its entry says otherwise (see `CardSpec`):
   PSN 01, effective 2023-01-01, expiry 2030-12-31, service code 201, AUC FF00, issuer country and currency 156.
@@ -29,6 +30,7 @@ AID_VISA = "A0000000031010"
 AID_MASTERCARD = "A0000000041010"
 AID_UNIONPAY_DEBIT = "A000000333010101"
 AID_UNIONPAY_CREDIT = "A000000333010102"
+AID_MAESTRO = "A0000000043060"
 
 # Test issuer master keys (AC), one per brand, used for nothing but these emulated cards.
 IMK_VISA = "B7A8E4D3C92AF7B04D15EEC3B52675A9"
@@ -78,6 +80,10 @@ class CardSpec:
     pin_try_limit: int = 3
     issuer_auth_required: bool = True
     declines_after_online: bool = False
+    # Developer cards that break the GENERATE AC rule (a card may step down from the cryptogram asked for, never
+    # up): the cryptogram type (CID) they answer at the first / second GENERATE AC whatever was asked.
+    first_ac_answer: int | None = None
+    second_ac_answer: int | None = None
     malformed_record: bool = False
     t0: bool = False
     contactless_limit_minor: int = 0  # qVSDC: above it the card answers 6986 (insert the card)
@@ -148,6 +154,21 @@ _MASTERCARD_DDA = CardSpec(
     online_pin="1234",
     app_version="0002",
     cardholder_name="EMULATED/MASTERCARD DDA",
+)
+
+_MAESTRO = CardSpec(
+    name="maestro",
+    description="Maestro debit, contact, DDA, online PIN 1234, 19-digit PAN in the Maestro 6304 range",
+    # The number is a public Maestro test card number (Ingenico ePayments' test page).
+    apps=(AppSpec(AID_MAESTRO, "MAESTRO", "6304939304310009610"),),
+    cvn=16,
+    imk_ac=IMK_MASTERCARD,
+    aip="3800",  # DDA, cardholder verification, terminal risk management (issuer auth is in CDOL2)
+    oda="dda",
+    cvm_rules="42031E03",
+    online_pin="1234",
+    app_version="0002",
+    cardholder_name="EMULATED/MAESTRO",
 )
 
 _UNIONPAY_NOPSE = CardSpec(
@@ -267,6 +288,7 @@ EMULATED_CARDS: dict[str, CardSpec] = {
     for c in (
         _VISA_CDA,
         _MASTERCARD_DDA,
+        _MAESTRO,
         _UNIONPAY_NOPSE,
         _UNIONPAY_TWO_APPS,
         replace(
@@ -298,6 +320,37 @@ EMULATED_CARDS: dict[str, CardSpec] = {
             oda="none",
             cardholder_name="EMULATED/MALFORMED",
             malformed_record=True,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-arqc-for-aac",
+            description="Visa credit, no ODA, its issuer's action codes decline offline; answers ARQC to the AAC asked",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002070013"),),
+            aip="1C00",  # no offline data authentication: "ODA not performed" ...
+            oda="none",
+            iac_denial="8000000000",  # ... is a reason to decline offline
+            cardholder_name="EMULATED/VISA ARQC",
+            first_ac_answer=0x80,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-tc-for-aac",
+            description="Visa credit, DDA, answers the second GENERATE AC with TC even when the AAC is asked",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002080012"),),
+            aip="3C00",
+            oda="dda",
+            cardholder_name="EMULATED/VISA TC",
+            second_ac_answer=0x40,
+        ),
+        replace(
+            _VISA_CDA,
+            name="visa-arqc-at-second",
+            description="Visa credit, DDA, answers the second GENERATE AC with another ARQC (never allowed there)",
+            apps=(AppSpec(AID_VISA, "VISA CREDIT", "4761739002090011"),),
+            aip="3C00",
+            oda="dda",
+            cardholder_name="EMULATED/VISA ARQC2",
+            second_ac_answer=0x80,
         ),
         _T0,
         _VISA_CONTACTLESS,
