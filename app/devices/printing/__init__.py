@@ -6,4 +6,6 @@ from app.devices.printing import capability_cache
 
 # Before anything imports escpos: its capability cache in a directory of ours, safe for processes that start
 # together (the app, the settlement timer, a supervisor's command), and no stray temporary directory.
-capability_cache.prepare(platformdirs.user_cache_path("kioskpos"))
+_CACHE = platformdirs.user_cache_path("kioskpos")
+_CACHE.mkdir(parents=True, exist_ok=True)
+capability_cache.prepare(_CACHE)

@@ -35,7 +35,7 @@ def prepare(default_dir: Path) -> None:
     source = _capabilities_json()
     if source is not None:
         _ensure_pickle(source, pickle_dir / f"{platform.python_version()}.capabilities.pickle")
-    _import_without_stray_directory(pickle_dir)
+    _import_without_stray_directory()
 
 
 def _capabilities_json() -> Path | None:
@@ -76,10 +76,14 @@ def _is_whole_and_fresh(source: Path, target: Path) -> bool:
     return isinstance(table, dict) and "profiles" in table
 
 
-def _import_without_stray_directory(pickle_dir: Path) -> None:
-    scratch = tempfile.mkdtemp(dir=pickle_dir, prefix=".escpos-import-")
+def _import_without_stray_directory() -> None:
+    # In the system's temporary directory, where escpos' own mkdtemp() would go: the cache directory may be
+    # read-only to this process (an inherited ESCPOS_CAPABILITIES_PICKLE_DIR) while its pickle is fine to read.
+    scratch = tempfile.mkdtemp(prefix="kioskpos-escpos-")
     saved = tempfile.tempdir
-    tempfile.tempdir = scratch  # escpos' unconditional mkdtemp() lands here, and goes with it
+    # Process-wide, but only for this import, which runs when the package is first imported: before the app
+    # starts any thread that could make a temporary file of its own in the meantime.
+    tempfile.tempdir = scratch  # escpos' unconditional mkdtemp() lands in here, and goes with it
     try:
         import escpos.capabilities  # noqa: F401
     finally:
