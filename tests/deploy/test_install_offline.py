@@ -60,7 +60,7 @@ def offline_root_available() -> None:
         pytest.skip("mount namespaces are not allowed here")
 
 
-def install_in_offline_root(tmp_path: Path, *environments: str) -> list[tuple[int, str, str]]:
+def install_in_offline_root(tmp_path: Path, *environments: str, install: Path = INSTALL) -> list[tuple[int, str, str]]:
     """Run the installer once per environment line, in one overlay root; (status, stdout, stderr) of each run."""
     offline_root_available()
     (tmp_path / "layers").mkdir()
@@ -69,7 +69,7 @@ def install_in_offline_root(tmp_path: Path, *environments: str) -> list[tuple[in
     done = subprocess.run(
         ["unshare", "-m", "sh", "-c", NAMESPACE, "namespace", str(tmp_path / "layers"), str(tmp_path / "out"),
          str(tmp_path / "runs")],
-        env={**os.environ, "INSTALL": str(INSTALL)},
+        env={**os.environ, "INSTALL": str(install)},
         capture_output=True,
         text=True,
         timeout=GENEROUS_S,
@@ -115,3 +115,21 @@ def test_a_pip_step_that_cannot_reach_the_index_stops_the_installer(tmp_path: Pa
     assert ran[-1].endswith("pip install --quiet --no-cache-dir pip==26.3"), out  # the failed step is the last
     assert not any(line.endswith(f"--no-cache-dir {ROOT}") for line in ran), out  # nothing after it was tried
     assert not (tmp_path / "out/upper/opt/kioskpos/venv/.kioskpos-source").exists()
+
+
+def test_an_installed_app_missing_a_data_file_stops_the_installer_before_the_stamp(tmp_path: Path) -> None:
+    """A checkout whose package data leaves out the kv files, as it once did: pip says nothing, the installer does."""
+    source = tmp_path / "checkout"
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True, timeout=60)
+    for name in listed.stdout.decode().split("\0"):
+        if name and (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    pyproject = source / "pyproject.toml"
+    data = '"*" = ["*.md", "*.toml", "*.pem", "*.kv"]'
+    assert data in pyproject.read_text()
+    pyproject.write_text(pyproject.read_text().replace(data, '"*" = ["*.md", "*.toml", "*.pem"]'))
+    [(status, out, err)] = install_in_offline_root(tmp_path, "", install=source / "kiosk/install.sh")
+    assert status == 1, out
+    assert err.splitlines()[-1].startswith("install.sh: the installed app lacks 18 file(s) of "), err[-2000:]
+    assert "stamp " not in out and not (tmp_path / "out/upper/opt/kioskpos/venv/.kioskpos-source").exists()
