@@ -31,6 +31,7 @@ mount -t tmpfs tmpfs "$layers"
 mkdir "$layers/upper" "$layers/work" "$layers/root"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$layers/upper,workdir=$layers/work" "$layers/root"
 for m in proc dev sys; do mount --rbind "/$m" "$layers/root/$m"; done
+mount -t tmpfs tmpfs "$layers/root/run"  # an empty /run, as in an image: no systemd or udevd, even if the host has them
 n=0
 while IFS= read -r environment; do
     n=$((n + 1))
@@ -53,8 +54,6 @@ chroot "$layers/root" getent passwd kioskpos >"$out/user" || true
 def offline_root_available() -> None:
     if os.geteuid() != 0 or shutil.which("unshare") is None or shutil.which("chroot") is None:
         pytest.skip("needs root, unshare and chroot to build a private overlay root")
-    if Path("/run/systemd/system").is_dir():
-        pytest.skip("systemd runs on this machine, and the overlay root would see it: not an offline root")
     probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False)
     if probe.returncode != 0:
         pytest.skip("mount namespaces are not allowed here")
