@@ -27,6 +27,9 @@ readonly DATA_DIR=/var/lib/kioskpos
 readonly SIM_DIR=/var/lib/kioskpos-sim
 readonly UNIT_DIR=/etc/systemd/system
 readonly UNITS=(kioskpos.service kioskpos-settle.service kioskpos-settle.timer kioskpos-acquirer-sim.service)
+# Exact, as every dependency is: "install pip==X" fails when X cannot be had, where "install --upgrade pip" without
+# the index keeps the old pip and still exits 0.
+readonly PIP_VERSION=26.3
 # What the app needs from Debian: building pyscard, PC/SC, libusb for nfcpy and USB printers, and what the
 # Kivy wheel's SDL2 loads to draw on the console (Mesa GLES/EGL, GBM, DRM) and to read touches (mtdev).
 readonly APT_PACKAGES=(
@@ -191,6 +194,24 @@ put_secret_once() {
 
 systemctl_quiet() { [ "$DRY_RUN" = 0 ] && systemctl "$@" >/dev/null 2>&1; }
 
+# systemd and udevd run only on a booted system, not in a Pi image being prepared or a chroot. There the files are
+# written and the units enabled (both work offline); reloading, starting and re-triggering wait for the first
+# boot, which does each of them anyway. The tests (tests/deploy/test_install_offline.py) rely on these two checks.
+systemd_running() { [ -d /run/systemd/system ]; }
+udevd_running() { [ -S /run/udev/control ]; }
+
+# run_live systemd|udevd COMMAND...: a command for the running daemon; without it, say that it waits for the boot.
+run_live() {
+    local daemon=$1 shown
+    shift
+    if "${daemon}_running"; then
+        run "$@"
+    else
+        printf -v shown '%q ' "$@"
+        say skip "${shown% } ($daemon is not running here: done at the next boot)"
+    fi
+}
+
 # -- steps --------------------------------------------------------------------------------------------------
 
 install_packages() {
@@ -247,11 +268,27 @@ install_venv() {
     fi
     CHANGED=1
     [ -x "$VENV/bin/python" ] || run python3 -m venv "$VENV"
-    run "$VENV/bin/pip" install --quiet --no-cache-dir --upgrade pip
+    run "$VENV/bin/pip" install --quiet --no-cache-dir "pip==$PIP_VERSION"
     # Not editable: the service must not depend on this checkout staying where it is.
     run "$VENV/bin/pip" install --quiet --no-cache-dir "$SRC_DIR"
+    [ "$DRY_RUN" = 1 ] || check_installed_app
+    # Stamped last: an install that failed half-way is done again next time, not taken as done.
     say stamp "$VENV/.kioskpos-source = $stamp"
     [ "$DRY_RUN" = 1 ] || echo "$stamp" >"$VENV/.kioskpos-source"
+}
+
+# The venv's own copy of the app holds every file of the checkout's app/ besides Python (kv screens, test keys...):
+# a wheel lacking one installs without a word and the service dies at start, again and again.
+check_installed_app() {
+    local package file missing=()
+    package=$(cd / && "$VENV/bin/python" -I -c 'import app, os; print(os.path.dirname(app.__file__))') ||
+        die "the app does not import from $VENV"
+    while IFS= read -r -d '' file; do
+        [ -f "$package/${file#app/}" ] || missing+=("$file")
+    done < <(cd "$SRC_DIR" && find app -type f ! -name '*.py' ! -name '*.pyc' -print0)
+    [ ${#missing[@]} -eq 0 ] || die "the installed app lacks ${#missing[@]} file(s) of $SRC_DIR, e.g. ${missing[0]}"
+    "$VENV/bin/pos" --help >/dev/null || die "$VENV/bin/pos does not run"
+    say checked "$VENV: the app and all its data files"
 }
 
 install_units() {
@@ -329,7 +366,7 @@ console_never_blanks() {
 }
 
 enable_units() {
-    [ "$UNITS_CHANGED" = 0 ] || run systemctl daemon-reload
+    [ "$UNITS_CHANGED" = 0 ] || run_live systemd systemctl daemon-reload
     if [ "$DRY_RUN" = 1 ] || systemctl_quiet is-enabled getty@tty1.service; then
         run systemctl disable getty@tty1.service
     else
@@ -339,14 +376,15 @@ enable_units() {
     [ "$TRAINING" = 0 ] || enable_unit kioskpos-acquirer-sim.service
     if [ "$SETTLE_AT" = off ]; then
         if [ "$DRY_RUN" = 1 ] || systemctl_quiet is-enabled kioskpos-settle.timer; then
-            run systemctl disable --now kioskpos-settle.timer
+            run systemctl disable kioskpos-settle.timer
+            run_live systemd systemctl stop kioskpos-settle.timer
         fi
     elif [ -n "$SETTLE_AT" ]; then
         enable_unit kioskpos-settle.timer
     fi
     if [ "$RULES_CHANGED" = 1 ]; then
-        run udevadm control --reload
-        run udevadm trigger --subsystem-match=usb --subsystem-match=usbmisc --subsystem-match=backlight
+        run_live udevd udevadm control --reload
+        run_live udevd udevadm trigger --subsystem-match=usb --subsystem-match=usbmisc --subsystem-match=backlight
     fi
 }
 
@@ -361,6 +399,10 @@ enable_unit() {
 # Start (or restart after a change) once the configuration is complete; until then, say what is missing.
 start_service() {
     local check
+    if ! systemd_running; then
+        say skip "starting the services (systemd is not running here: they are enabled and start at boot)"
+        return
+    fi
     [ "$TRAINING" = 0 ] || run systemctl start kioskpos-acquirer-sim.service
     if [ -n "$SETTLE_AT" ] && [ "$SETTLE_AT" != off ] && [ "$UNITS_CHANGED" = 1 ]; then
         run systemctl restart kioskpos-settle.timer # the new time
@@ -393,7 +435,8 @@ uninstall() {
     local unit
     for unit in kioskpos-settle.timer kioskpos.service kioskpos-acquirer-sim.service; do
         if [ "$DRY_RUN" = 1 ] || systemctl_quiet cat "$unit"; then
-            run systemctl disable --now "$unit"
+            run systemctl disable "$unit"
+            run_live systemd systemctl stop "$unit"
         fi
     done
     for unit in "${UNITS[@]}"; do
@@ -405,9 +448,9 @@ uninstall() {
     remove /etc/modprobe.d/kioskpos-nfc.conf
     remove /usr/local/bin/kioskpos
     remove "$PREFIX"
-    run systemctl daemon-reload
+    run_live systemd systemctl daemon-reload
     run systemctl enable getty@tty1.service
-    run udevadm control --reload
+    run_live udevd udevadm control --reload
     if [ "$PURGE" = 1 ]; then
         # The journal is the shop's money records: only an explicit --purge deletes it.
         remove "$CONF_DIR"

@@ -1,11 +1,11 @@
 """Slips on paper and on screen: printer profiles, the ESC/POS and picture renderers, transports, status."""
 
-import os
-
 import platformdirs
 
-# python-escpos caches its printer capability table as a pickle; without a directory of ours it writes a new
-# one into a fresh temporary directory in every process. Set before anything imports escpos.
+from app.devices.printing import capability_cache
+
+# Before anything imports escpos: its capability cache in a directory of ours, safe for processes that start
+# together (the app, the settlement timer, a supervisor's command), and no stray temporary directory.
 _CACHE = platformdirs.user_cache_path("kioskpos")
-os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(_CACHE))
 _CACHE.mkdir(parents=True, exist_ok=True)
+capability_cache.prepare(_CACHE)
