@@ -8,6 +8,9 @@ from app.services.errors import PosError
 from app.services.recovery import Recovery
 from app.services.shift import Shift
 
+# Room for a sale's intent and outcome with their WAL frames, with a wide margin: a few pages each.
+JOURNAL_HEADROOM_BYTES = 1 << 20
+
 
 class Gate:
     def __init__(self, ctx: Context, shift: Shift, recovery: Recovery) -> None:
@@ -19,12 +22,19 @@ class Gate:
         """Read-only checks. Returns the signed-in operator, or raises PosError saying what to do first."""
         self.shift.require_set_up()
         operator = self.shift.signed_in()
+        self.require_journal_room()
         unfinished = self.ctx.journal.settlements.unfinished()
         if unfinished is not None:
             raise PosError(f"settlement of batch {unfinished.batch:06d} is not finished: settle again to finish it")
         if self.ctx.host.keys is None:
             raise PosError("no working keys from the acquirer: sign in again (签到)")
         return operator
+
+    def require_journal_room(self) -> None:
+        """A sale must be able to commit its intent and its outcome; a journal that cannot take them stops it
+        here, before a card is read or a byte is sent. (A disk that fills later is caught by the commits.)"""
+        if self.ctx.journal.store.free_bytes() < JOURNAL_HEADROOM_BYTES:
+            raise PosError("the journal cannot be written: disk full — no sale is possible")
 
     def clear_reversals(self) -> None:
         """Reversals go before anything new (冲正 first). If one cannot be delivered, nothing new starts."""

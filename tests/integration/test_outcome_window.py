@@ -200,8 +200,9 @@ def test_a_disk_that_fills_under_the_outcome_ends_reversed_and_recovery_catches_
 def test_a_full_disk_refuses_the_sale_in_one_line_and_sends_nothing(rig: Rig, small_disk: SmallDisk) -> None:
     _signed_in(rig)
     watch = HostileAcquirer(rig.home.pki, rig.settings, rig.server.port, _fill_then_answer(small_disk), first=0)
+    said: list[str] = []
     try:
-        t = build_terminal(watch.settings_for(rig.settings))
+        t = build_terminal(watch.settings_for(rig.settings), progress=said.append)
         try:
             small_disk.fill()
             with pytest.raises(PosError) as refused:
@@ -213,6 +214,7 @@ def test_a_full_disk_refuses_the_sale_in_one_line_and_sends_nothing(rig: Rig, sm
         watch.close()
     assert str(refused.value) == "the journal cannot be written: disk full — no sale is possible"
     assert watch.requests == [], "nothing went to the acquirer"
+    assert said == [], "refused before the customer was asked for the card"
     assert rig.acquirer_net == 0
 
 
