@@ -40,6 +40,17 @@ def _not_written(exc: sqlite3.Error) -> str | None:
     return None if code is None else _NOT_WRITTEN.get(code & 0xFF)
 
 
+# Room for a sale's intent and outcome with their WAL frames, with a wide margin: a few pages each.
+ROOM_FOR_A_SALE = 1 << 20
+NO_SALE = "no sale is possible"
+
+
+def free_bytes(directory: Path) -> int:
+    """Space left on the directory's file system (what a root process may use)."""
+    st = os.statvfs(directory)
+    return st.f_bfree * st.f_frsize
+
+
 class Store:
     """One connection, WAL mode, synchronous=FULL: a commit returns only once it is on the disk."""
 
@@ -61,6 +72,10 @@ class Store:
             self.conn.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            # Opening writes (the WAL index): on a full disk SQLite says "disk I/O error", which sends people
+            # looking for a broken card reader or SD card instead of at the space.
+            if _not_written(exc) is not None and free_bytes(path.parent) < ROOM_FOR_A_SALE:
+                raise JournalWriteFailed(f"the journal cannot be written: disk full — {NO_SALE}") from None
             raise JournalError(f"journal {path} cannot be opened: {exc}") from None
         except OSError as exc:
             raise JournalError(f"journal {path} cannot be created: {exc.strerror}") from None
@@ -120,10 +135,8 @@ class Store:
             with contextlib.suppress(sqlite3.Error):
                 self.conn.execute("ROLLBACK")
 
-    def free_bytes(self) -> int:
-        """Space left for the journal's file system (what a root process may use)."""
-        st = os.statvfs(self.path.parent)
-        return st.f_bfree * st.f_frsize
+    def has_room_for_a_sale(self) -> bool:
+        return free_bytes(self.path.parent) >= ROOM_FOR_A_SALE
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

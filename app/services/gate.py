@@ -3,13 +3,11 @@ no reversal waiting. Checked before a card is even read, so a refusal changes no
 
 from __future__ import annotations
 
+from app.journal.store import NO_SALE
 from app.services.context import Context
 from app.services.errors import PosError
 from app.services.recovery import Recovery
 from app.services.shift import Shift
-
-# Room for a sale's intent and outcome with their WAL frames, with a wide margin: a few pages each.
-JOURNAL_HEADROOM_BYTES = 1 << 20
 
 
 class Gate:
@@ -33,8 +31,8 @@ class Gate:
     def require_journal_room(self) -> None:
         """A sale must be able to commit its intent and its outcome; a journal that cannot take them stops it
         here, before a card is read or a byte is sent. (A disk that fills later is caught by the commits.)"""
-        if self.ctx.journal.store.free_bytes() < JOURNAL_HEADROOM_BYTES:
-            raise PosError("the journal cannot be written: disk full — no sale is possible")
+        if not self.ctx.journal.store.has_room_for_a_sale():
+            raise PosError(f"the journal cannot be written: disk full — {NO_SALE}")
 
     def clear_reversals(self) -> None:
         """Reversals go before anything new (冲正 first). If one cannot be delivered, nothing new starts."""

@@ -28,7 +28,7 @@ from app.faults import checkpoint
 from app.host.client import HostBadAnswer, HostError
 from app.host.protocol import AUTH_CODE, HEX, RESPONSE_CODE, RRN, MessageType, ProtocolError, int_field, text_field
 from app.journal.records import CardSummary, Intent, Outcome, TxnRecord
-from app.journal.store import JournalWriteFailed
+from app.journal.store import NO_SALE, JournalWriteFailed
 from app.services.context import Context
 from app.services.errors import PosError
 from app.services.recovery import Recovery
@@ -113,7 +113,7 @@ class OnlineTransaction:
         try:
             record = ctx.journal.txns.record_intent(intent)
         except JournalWriteFailed as exc:
-            raise PosError(f"{exc} — no sale is possible") from None  # nothing was sent
+            raise PosError(f"{exc} — {NO_SALE}") from None  # nothing was sent
         checkpoint("before_send")
         ctx.say("Waiting for the acquirer")
         # From here until the outcome is committed the acquirer may have moved money the journal does not show.

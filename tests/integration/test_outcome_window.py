@@ -282,3 +282,17 @@ def test_the_pos_command_says_unknown_in_plain_words_when_the_disk_fills(rig: Ri
     assert code == 0, recovered
     assert recovered["waiting"] == []
     assert rig.acquirer_net == 0
+
+
+def test_the_pos_command_refuses_a_sale_on_a_full_disk_in_one_line(rig: Rig, small_disk: SmallDisk) -> None:
+    code, _ = pos_json(rig.home.terminal_config, "signin", "--operator", "01", env={"POS_PIN": "0000"})
+    assert code == 0
+    small_disk.fill()
+    done = pos(rig.home.terminal_config, "sale", "37.00", "--card", "visa-credit")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == ["pos: the journal cannot be written: disk full — no sale is possible"]
+    code, out = pos_json(rig.home.terminal_config, "sale", "37.00", "--card", "visa-credit")
+    assert (code, out["status"]) == (1, "error"), out
+    assert out["message"] == "the journal cannot be written: disk full — no sale is possible"
+    assert rig.home.ledger.net_for_terminal(rig.settings.terminal.terminal_id) == 0
