@@ -233,6 +233,8 @@ class HostClient:
                 if time.monotonic() > deadline:
                     raise HostUnreachable("the acquirer's answer did not arrive in time")
                 chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise HostUnreachable("no answer from the acquirer in time") from None
         except (urllib3.exceptions.HTTPError, OSError):
             raise HostUnreachable("connection to the acquirer was cut") from None
         return b"".join(chunks)
