@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -123,8 +124,8 @@ class OnlineTransaction:
             record, acquirer_text = self._send_and_commit(req, record)
         except HostError as exc:
             return self._unknown(req, record, str(exc))
-        except Exception as exc:
-            log.error("voucher %06d: outcome not committed (%s)", record.trace, type(exc).__name__, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 -- any type at all: that is the point of the window
+            log.error("voucher %06d: outcome not committed (%s)\n%s", record.trace, type(exc).__name__, _where(exc))
             return self._unknown(req, record, _unhandled(exc))
         checkpoint("after_commit")
         if record.state is TxnState.REVERSAL_PENDING:
@@ -229,8 +230,8 @@ class OnlineTransaction:
         if req.card is not None and req.kind in CARD_DECIDES:
             try:
                 req.card.complete(None)  # the card hears "unable to go online" and declines
-            except Exception:  # the card's say does not change what happens to the money
-                log.warning("voucher %06d: the card did not take the offline decline", record.trace, exc_info=True)
+            except Exception:  # noqa: BLE001 -- the card's say does not change what happens to the money
+                log.warning("voucher %06d: the card did not take the offline decline", record.trace)
         if not req.kind.moves_money:
             outcome = Outcome(TxnState.UNANSWERED, reason=f"no answer from the acquirer: {why}")
         else:
@@ -284,6 +285,12 @@ class OnlineTransaction:
         status = STATUS_OF_STATE[record.state]
         printed = self.ctx.printing.transaction(record)
         return TxnResult(status, describe(record, acquirer_text), record, printed.slips, printed.error)
+
+
+def _where(exc: BaseException) -> str:
+    """Where it broke, for the log: the stack only. The message is left out, as it could quote what the
+    acquirer or the card sent."""
+    return "".join(traceback.format_tb(exc.__traceback__, limit=-12))
 
 
 def _unhandled(exc: Exception) -> str:
