@@ -6,8 +6,10 @@
     4. commit the outcome                                             -- fsync 2
     5. only now show it and print it
 
-No valid answer, or a card that refuses an approval, commits REVERSAL_PENDING and reverses at once (best
-effort; recovery keeps trying). Nothing is shown as approved unless step 4 committed APPROVED.
+No valid answer, a card that refuses an approval, or anything else that fails between steps 1 and 4 (an
+exception of any type, an outcome the disk will not take) commits REVERSAL_PENDING if it can and reverses at
+once (best effort; recovery keeps trying, and finds the row still PENDING if even that commit failed).
+Nothing is shown as approved unless step 4 committed APPROVED.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from app.services.results import STATUS_OF_STATE, TxnResult
 
 log = logging.getLogger(__name__)
 
-JOURNAL_CATCHES_UP = "the terminal records it when it next starts"
+JOURNAL_CATCHES_UP = "the terminal brings its journal up to date when it next starts"
 
 MESSAGE_OF_KIND = {
     TxnKind.SALE: MessageType.AUTHORISE,
@@ -123,10 +125,11 @@ class OnlineTransaction:
         try:
             record, acquirer_text = self._send_and_commit(req, record)
         except HostError as exc:
-            return self._unknown(req, record, str(exc))
+            return self._unknown(req, record, str(exc), f"no valid answer from the acquirer: {exc}")
         except Exception as exc:  # noqa: BLE001 -- any type at all: that is the point of the window
             log.error("voucher %06d: outcome not committed (%s)\n%s", record.trace, type(exc).__name__, _where(exc))
-            return self._unknown(req, record, _unhandled(exc))
+            why = _unhandled(exc)
+            return self._unknown(req, record, why, why)
         checkpoint("after_commit")
         if record.state is TxnState.REVERSAL_PENDING:
             return self._reverse(req, record, acquirer_text)
@@ -225,17 +228,15 @@ class OnlineTransaction:
             return Outcome(TxnState.DECLINED, answer.code, reason=f"{m.english} {m.chinese}")
         return Outcome(TxnState.APPROVED, answer.code, answer.auth_code, answer.rrn, answer.balance_minor, emv=card_emv)
 
-    def _unknown(self, req: OnlineRequest, record: TxnRecord, why: str) -> TxnResult:
+    def _unknown(self, req: OnlineRequest, record: TxnRecord, why: str, reason: str) -> TxnResult:
         ctx = self.ctx
         if req.card is not None and req.kind in CARD_DECIDES:
             try:
                 req.card.complete(None)  # the card hears "unable to go online" and declines
             except Exception:  # noqa: BLE001 -- the card's say does not change what happens to the money
                 log.warning("voucher %06d: the card did not take the offline decline", record.trace)
-        if not req.kind.moves_money:
-            outcome = Outcome(TxnState.UNANSWERED, reason=f"no answer from the acquirer: {why}")
-        else:
-            outcome = Outcome(TxnState.REVERSAL_PENDING, reason=f"no valid answer from the acquirer: {why}")
+        state = TxnState.REVERSAL_PENDING if req.kind.moves_money else TxnState.UNANSWERED
+        outcome = Outcome(state, reason=reason)
         journal_error = None
         try:
             record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now())
@@ -256,7 +257,8 @@ class OnlineTransaction:
         result = self._finish(req, done.record, acquirer_text)
         if done.journal_error is None:
             return result
-        return replace(result, message=f"{result.message}. {done.journal_error}: {JOURNAL_CATCHES_UP}")
+        said = "" if done.journal_error in result.message else f"{done.journal_error}; "
+        return replace(result, message=f"{result.message}; {said}{JOURNAL_CATCHES_UP}")
 
     def _finish(self, req: OnlineRequest, record: TxnRecord, acquirer_text: str) -> TxnResult:
         log.info(
@@ -296,8 +298,8 @@ def _where(exc: BaseException) -> str:
 def _unhandled(exc: Exception) -> str:
     """Why, in one line, for the journal and the cashier. Only the type's name: a message could quote the answer."""
     if isinstance(exc, JournalWriteFailed):
-        return f"its outcome could not be recorded ({exc})"
-    return f"its answer could not be processed ({type(exc).__name__})"
+        return f"the outcome could not be recorded: {exc}"
+    return f"the acquirer's answer could not be processed ({type(exc).__name__})"
 
 
 def describe(record: TxnRecord, acquirer_text: str = "") -> str:
