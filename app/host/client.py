@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 
 from app.domain.responses import APPROVED
 from app.host.keys import (
@@ -64,6 +65,12 @@ class AcquirerSettings:
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 15.0
     retries: int = 1
+    # The read timeout is per read: an answer that drips a byte at a time never trips it. This bounds the
+    # whole exchange, from sending to the answer's last byte (checked between reads, so it can be overrun by
+    # at most one read timeout).
+    answer_deadline_s: float = 30.0
+    # Our answers are a few KiB; the simulator caps requests at 1 MiB the same way.
+    max_answer_bytes: int = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -160,13 +167,19 @@ class HostClient:
     def _post(self, kind: MessageType, body: Mapping[str, Any], retries: int) -> dict[str, Any]:
         url = self.settings.url.rstrip("/") + kind.path
         timeout = (self.settings.connect_timeout_s, self.settings.read_timeout_s)
-        headers = {"Idempotency-Key": str(body.get("idempotency_key", ""))}
+        # identity: a compressed answer could unpack to any size before a single byte of it is checked.
+        headers = {"Idempotency-Key": str(body.get("idempotency_key", "")), "Accept-Encoding": "identity"}
         last: HostError = HostUnreachable("acquirer not reached")
         for attempt in range(retries + 1):
             if attempt:
                 time.sleep(min(0.5 * attempt, 2.0))
+            deadline = time.monotonic() + self.settings.answer_deadline_s
             try:
-                response = self._http.post(url, json=body, headers=headers, timeout=timeout)
+                # Never follow a redirect: requests re-sends a POST's body to wherever a 307 points, even plain
+                # HTTP. stream: the body is read by _body, under a size cap and the deadline.
+                response = self._http.post(
+                    url, json=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+                )
             except requests.exceptions.SSLError:
                 last = HostUnreachable("acquirer refused the secure connection (certificates?)")
             except requests.exceptions.ConnectTimeout:
@@ -180,23 +193,60 @@ class HostClient:
             except requests.exceptions.RequestException:
                 last = HostUnreachable("acquirer request failed")
             else:
-                return self._read(response)
+                try:
+                    answer = self._read(response, deadline)
+                except BaseException:
+                    response.close()  # drop the connection: it may still carry the rest of a hostile answer
+                    raise
+                response.raw.release_conn()
+                return answer
             log.warning("%s attempt %d failed: %s", kind.value, attempt + 1, last)
         raise last
 
-    def _read(self, response: requests.Response) -> dict[str, Any]:
+    def _read(self, response: requests.Response, deadline: float) -> dict[str, Any]:
         if response.status_code == 401:
             self.keys = None
             self._on_keys_rejected()
             raise HostKeysRejected("the acquirer does not accept our keys: sign in again to get new ones")
-        if response.status_code != 200:
+        if response.status_code != 200:  # a 3xx too: its Location is never followed
             raise HostBadAnswer(f"acquirer answered HTTP {response.status_code}")
         try:
-            return parse_json_object(response.content)
+            return parse_json_object(self._body(response, deadline))
         except ProtocolError as exc:
             raise HostBadAnswer(f"acquirer answer unreadable: {exc}") from None
+
+    def _body(self, response: requests.Response, deadline: float) -> bytes:
+        """The raw answer body, never decoded, at most max_answer_bytes, read before the deadline."""
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise HostBadAnswer("acquirer answer refused: it is compressed")
+        cap = self.settings.max_answer_bytes
+        if (int_or_none(response.headers.get("Content-Length")) or 0) > cap:
+            raise HostBadAnswer("acquirer answer refused: too large")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := response.raw.read1(64 * 1024, decode_content=False):
+                size += len(chunk)
+                if size > cap:
+                    raise HostBadAnswer("acquirer answer refused: too large")
+                if time.monotonic() > deadline:
+                    raise HostUnreachable("the acquirer's answer did not arrive in time")
+                chunks.append(chunk)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise HostUnreachable("no answer from the acquirer in time") from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            raise HostUnreachable("connection to the acquirer was cut") from None
+        return b"".join(chunks)
 
 
 def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     text = repr(exc)
     return "NewConnectionError" in text or "Connection refused" in text
+
+
+def int_or_none(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None

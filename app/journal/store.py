@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -15,6 +16,39 @@ from app.journal.migrations import LATEST_VERSION, MIGRATIONS
 
 class JournalError(Exception):
     """The journal cannot be trusted or used: corrupt, written by a newer version, or not writable."""
+
+
+class JournalWriteFailed(JournalError):
+    """A commit did not reach the disk: nothing of it is in the journal. str() is one line for the cashier."""
+
+
+# SQLite's primary result codes that mean the disk did not take the write (as opposed to a bad statement).
+_NOT_WRITTEN = {
+    sqlite3.SQLITE_FULL: "disk full",
+    sqlite3.SQLITE_IOERR: "input/output error",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_CANTOPEN: "cannot open its files",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_BUSY: "busy",
+    sqlite3.SQLITE_LOCKED: "locked",
+}
+
+
+def _not_written(exc: sqlite3.Error) -> str | None:
+    """Why the disk refused the write, or None when the error is not about the disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else _NOT_WRITTEN.get(code & 0xFF)
+
+
+# Room for a sale's intent and outcome with their WAL frames, with a wide margin: a few pages each.
+ROOM_FOR_A_SALE = 1 << 20
+NO_SALE = "no sale is possible"
+
+
+def free_bytes(directory: Path) -> int:
+    """Space left on the directory's file system (what a root process may use)."""
+    st = os.statvfs(directory)
+    return st.f_bfree * st.f_frsize
 
 
 class Store:
@@ -38,6 +72,10 @@ class Store:
             self.conn.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except sqlite3.DatabaseError as exc:
+            # Opening writes (the WAL index): on a full disk SQLite says "disk I/O error", which sends people
+            # looking for a broken card reader or SD card instead of at the space.
+            if _not_written(exc) is not None and free_bytes(path.parent) < ROOM_FOR_A_SALE:
+                raise JournalWriteFailed(f"the journal cannot be written: disk full — {NO_SALE}") from None
             raise JournalError(f"journal {path} cannot be opened: {exc}") from None
         except OSError as exc:
             raise JournalError(f"journal {path} cannot be created: {exc.strerror}") from None
@@ -71,17 +109,34 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
+                self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            else:
                 self.conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self._abandon()
+                why = _not_written(exc)
+                if why is None:
+                    raise
+                # Callers must be able to tell "not written" from a bug: money code turns it into an unknown
+                # outcome, and a sale that has not started yet is refused in one line.
+                raise JournalWriteFailed(f"the journal cannot be written: {why}") from exc
+            except BaseException:
+                self._abandon()
+                raise
             finally:
                 self._depth = 0
+
+    def _abandon(self) -> None:
+        """Roll back whatever is open. A failed COMMIT can leave the transaction open, and the next BEGIN
+        would then fail for a reason that has nothing to do with it."""
+        if self.conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self.conn.execute("ROLLBACK")
+
+    def has_room_for_a_sale(self) -> bool:
+        return free_bytes(self.path.parent) >= ROOM_FOR_A_SALE
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

@@ -3,6 +3,7 @@ no reversal waiting. Checked before a card is even read, so a refusal changes no
 
 from __future__ import annotations
 
+from app.journal.store import NO_SALE
 from app.services.context import Context
 from app.services.errors import PosError
 from app.services.recovery import Recovery
@@ -19,12 +20,19 @@ class Gate:
         """Read-only checks. Returns the signed-in operator, or raises PosError saying what to do first."""
         self.shift.require_set_up()
         operator = self.shift.signed_in()
+        self.require_journal_room()
         unfinished = self.ctx.journal.settlements.unfinished()
         if unfinished is not None:
             raise PosError(f"settlement of batch {unfinished.batch:06d} is not finished: settle again to finish it")
         if self.ctx.host.keys is None:
             raise PosError("no working keys from the acquirer: sign in again (签到)")
         return operator
+
+    def require_journal_room(self) -> None:
+        """A sale must be able to commit its intent and its outcome; a journal that cannot take them stops it
+        here, before a card is read or a byte is sent. (A disk that fills later is caught by the commits.)"""
+        if not self.ctx.journal.store.has_room_for_a_sale():
+            raise PosError(f"the journal cannot be written: disk full — {NO_SALE}")
 
     def clear_reversals(self) -> None:
         """Reversals go before anything new (冲正 first). If one cannot be delivered, nothing new starts."""

@@ -6,17 +6,19 @@
     4. commit the outcome                                             -- fsync 2
     5. only now show it and print it
 
-No valid answer, or a card that refuses an approval, commits REVERSAL_PENDING and reverses at once (best
-effort; recovery keeps trying). Nothing is shown as approved unless step 4 committed APPROVED.
+No valid answer, a card that refuses an approval, or anything else that fails between steps 1 and 4 (an
+exception of any type, an outcome the disk will not take) commits REVERSAL_PENDING if it can and reverses at
+once (best effort; recovery keeps trying, and finds the row still PENDING if even that commit failed).
+Nothing is shown as approved unless step 4 committed APPROVED.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
+import traceback
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from app.crypto import seal
@@ -29,11 +31,15 @@ from app.faults import checkpoint
 from app.host.client import HostBadAnswer, HostError
 from app.host.protocol import AUTH_CODE, HEX, RESPONSE_CODE, RRN, MessageType, ProtocolError, int_field, text_field
 from app.journal.records import CardSummary, Intent, Outcome, TxnRecord
+from app.journal.store import NO_SALE, JournalWriteFailed
 from app.services.context import Context
+from app.services.errors import PosError
 from app.services.recovery import Recovery
 from app.services.results import STATUS_OF_STATE, TxnResult
 
 log = logging.getLogger(__name__)
+
+JOURNAL_CATCHES_UP = "the terminal brings its journal up to date when it next starts"
 
 MESSAGE_OF_KIND = {
     TxnKind.SALE: MessageType.AUTHORISE,
@@ -107,23 +113,36 @@ class OnlineTransaction:
             req.original.trace if req.original else None,
             req.supervisor,
         )
-        record = ctx.journal.txns.record_intent(intent)
+        try:
+            record = ctx.journal.txns.record_intent(intent)
+        except JournalWriteFailed as exc:
+            raise PosError(f"{exc} — {NO_SALE}") from None  # nothing was sent
         checkpoint("before_send")
         ctx.say("Waiting for the acquirer")
+        # From here until the outcome is committed the acquirer may have moved money the journal does not show.
+        # Whatever goes wrong in this window, of whatever type (a hostile answer that breaks a parser, a disk
+        # that cannot take the outcome), is an unknown outcome, reversed at once: never an error to the cashier.
         try:
-            answer = self._exchange(req, record)
+            record, acquirer_text = self._send_and_commit(req, record)
         except HostError as exc:
-            return self._unknown(req, record, str(exc))
+            return self._unknown(req, record, str(exc), f"no valid answer from the acquirer: {exc}")
+        except Exception as exc:  # noqa: BLE001 -- any type at all: that is the point of the window
+            log.error("voucher %06d: outcome not committed (%s)\n%s", record.trace, type(exc).__name__, _where(exc))
+            why = _unhandled(exc)
+            return self._unknown(req, record, why, why)
+        checkpoint("after_commit")
+        if record.state is TxnState.REVERSAL_PENDING:
+            return self._reverse(req, record, acquirer_text)
+        return self._finish(req, record, acquirer_text)
+
+    def _send_and_commit(self, req: OnlineRequest, record: TxnRecord) -> tuple[TxnRecord, str]:
+        answer = self._exchange(req, record)
         checkpoint("after_response")
         outcome = self._outcome(req, answer)
         original = None
         if outcome.state is TxnState.APPROVED and req.original and req.original_becomes:
             original = (req.original.trace, req.original_becomes)
-        record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now(), original)
-        checkpoint("after_commit")
-        if record.state is TxnState.REVERSAL_PENDING:
-            record = self.recovery.resolve(record)
-        return self._finish(req, record, answer.text)
+        return self.ctx.journal.txns.record_outcome(record.trace, outcome, self.ctx.now(), original), answer.text
 
     # -- the exchange ---------------------------------------------------------------------------------------
 
@@ -209,20 +228,37 @@ class OnlineTransaction:
             return Outcome(TxnState.DECLINED, answer.code, reason=f"{m.english} {m.chinese}")
         return Outcome(TxnState.APPROVED, answer.code, answer.auth_code, answer.rrn, answer.balance_minor, emv=card_emv)
 
-    def _unknown(self, req: OnlineRequest, record: TxnRecord, why: str) -> TxnResult:
+    def _unknown(self, req: OnlineRequest, record: TxnRecord, why: str, reason: str) -> TxnResult:
         ctx = self.ctx
         if req.card is not None and req.kind in CARD_DECIDES:
-            with contextlib.suppress(CardError):
+            try:
                 req.card.complete(None)  # the card hears "unable to go online" and declines
-        if not req.kind.moves_money:
-            outcome = Outcome(TxnState.UNANSWERED, reason=f"no answer from the acquirer: {why}")
-        else:
-            outcome = Outcome(TxnState.REVERSAL_PENDING, reason=f"no valid answer from the acquirer: {why}")
-        record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now())
+            except Exception:  # noqa: BLE001 -- the card's say does not change what happens to the money
+                log.warning("voucher %06d: the card did not take the offline decline", record.trace)
+        state = TxnState.REVERSAL_PENDING if req.kind.moves_money else TxnState.UNANSWERED
+        outcome = Outcome(state, reason=reason)
+        journal_error = None
+        try:
+            record = ctx.journal.txns.record_outcome(record.trace, outcome, ctx.now())
+        except JournalWriteFailed as exc:
+            # The row stays PENDING, which recovery turns into a reversal at the next start; this one goes now.
+            log.error("voucher %06d: %s; its outcome stays pending", record.trace, exc)
+            journal_error = str(exc)
+            record = replace(record, state=outcome.state, reason=outcome.reason)
         checkpoint("after_commit")
         if record.state is TxnState.REVERSAL_PENDING:
-            record = self.recovery.resolve(record)
+            return self._reverse(req, record, why, journal_error)
         return self._finish(req, record, why)
+
+    def _reverse(
+        self, req: OnlineRequest, record: TxnRecord, acquirer_text: str, journal_error: str | None = None
+    ) -> TxnResult:
+        done = self.recovery.reverse_at_once(record, journal_error)
+        result = self._finish(req, done.record, acquirer_text)
+        if done.journal_error is None:
+            return result
+        said = "" if done.journal_error in result.message else f"{done.journal_error}; "
+        return replace(result, message=f"{result.message}; {said}{JOURNAL_CATCHES_UP}")
 
     def _finish(self, req: OnlineRequest, record: TxnRecord, acquirer_text: str) -> TxnResult:
         log.info(
@@ -239,15 +275,31 @@ class OnlineTransaction:
             record.entry_mode or "",
         )
         if req.supervisor:
-            self.ctx.journal.audit.add(
-                req.supervisor,
-                req.kind.value,
-                f"voucher {record.trace:06d} of {record.orig_trace or 0:06d}: {record.state.value}",
-                self.ctx.now(),
-            )
+            try:
+                self.ctx.journal.audit.add(
+                    req.supervisor,
+                    req.kind.value,
+                    f"voucher {record.trace:06d} of {record.orig_trace or 0:06d}: {record.state.value}",
+                    self.ctx.now(),
+                )
+            except JournalWriteFailed as exc:  # the outcome is committed: the cashier still gets to see it
+                log.error("voucher %06d: audit line not written: %s", record.trace, exc)
         status = STATUS_OF_STATE[record.state]
         printed = self.ctx.printing.transaction(record)
         return TxnResult(status, describe(record, acquirer_text), record, printed.slips, printed.error)
+
+
+def _where(exc: BaseException) -> str:
+    """Where it broke, for the log: the stack only. The message is left out, as it could quote what the
+    acquirer or the card sent."""
+    return "".join(traceback.format_tb(exc.__traceback__, limit=-12))
+
+
+def _unhandled(exc: Exception) -> str:
+    """Why, in one line, for the journal and the cashier. Only the type's name: a message could quote the answer."""
+    if isinstance(exc, JournalWriteFailed):
+        return f"the outcome could not be recorded: {exc}"
+    return f"the acquirer's answer could not be processed ({type(exc).__name__})"
 
 
 def describe(record: TxnRecord, acquirer_text: str = "") -> str:
