@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 
 from app.devices.printing.profile import DEFAULT_PROFILE, PROFILES, PrinterProfile
 from app.domain.money import AmountError, Currency, Money, currency
+from app.errors import UserFacingError
 from app.host.client import AcquirerSettings, Identity
 from app.host.protocol import MERCHANT_ID, TERMINAL_ID
 from app.sim.card_profiles import CARD_PROFILES
 
 
-class ConfigError(ValueError):
+class ConfigError(UserFacingError, ValueError):
     """A configuration that cannot be used. str() is the one line to show."""
 
 

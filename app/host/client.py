@@ -17,6 +17,7 @@ from typing import Any
 import requests
 
 from app.domain.responses import APPROVED
+from app.errors import UserFacingError
 from app.host.keys import (
     KeyBlock,
     KeyExchangeError,
@@ -39,7 +40,7 @@ from app.host.protocol import (
 log = logging.getLogger(__name__)
 
 
-class HostError(Exception):
+class HostError(UserFacingError):
     """No valid answer from the acquirer. The message is for the cashier and names no card data."""
 
 
