@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 APT_PACKAGES := python3-venv python3-dev gcc strace sqlite3 pcscd vsmartcard-vpcd libpcsclite-dev fonts-dejavu-core fonts-wqy-microhei libgl1 libegl1 libmtdev1 xvfb
 # The deployment checks (tests/deploy): shellcheck for kiosk/*.sh, and systemd for `systemd-analyze verify/security`.
 APT_PACKAGES += shellcheck systemd
+# The clock tests (tests/integration/test_clock.py) move the `pos` process's clock with libfaketime.
+APT_PACKAGES += faketime
 
 .PHONY: setup system-packages run test lint typecheck unit bench screens clean
 

@@ -3,6 +3,7 @@ no reversal waiting. Checked before a card is even read, so a refusal changes no
 
 from __future__ import annotations
 
+from app.services.clock import behind_journal
 from app.services.context import Context
 from app.services.errors import PosError
 from app.services.recovery import Recovery
@@ -19,12 +20,20 @@ class Gate:
         """Read-only checks. Returns the signed-in operator, or raises PosError saying what to do first."""
         self.shift.require_set_up()
         operator = self.shift.signed_in()
+        self.clock_in_step()
         unfinished = self.ctx.journal.settlements.unfinished()
         if unfinished is not None:
             raise PosError(f"settlement of batch {unfinished.batch:06d} is not finished: settle again to finish it")
         if self.ctx.host.keys is None:
             raise PosError("no working keys from the acquirer: sign in again (签到)")
         return operator
+
+    def clock_in_step(self) -> None:
+        """The clock is not behind the journal: every money-moving step passes here, so none writes a date
+        earlier than one already written."""
+        behind = behind_journal(self.ctx.clock.now(), self.ctx.journal.txns.latest_created_at())
+        if behind is not None:
+            raise PosError(behind)
 
     def clear_reversals(self) -> None:
         """Reversals go before anything new (冲正 first). If one cannot be delivered, nothing new starts."""
