@@ -144,13 +144,6 @@ class Transactions:
         row = self.store.query_one("SELECT created_at FROM transactions ORDER BY trace DESC LIMIT 1")
         return None if row is None else str(row[0])
 
-    def latest_created_at(self) -> datetime | None:
-        """The newest moment any transaction was recorded, whatever order the clock wrote them in."""
-        row = self.store.query_one("SELECT MAX(created_at) FROM transactions")
-        if row is None or row[0] is None:
-            return None
-        return datetime.strptime(str(row[0]), "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
     def search(
         self,
         *,

@@ -18,12 +18,12 @@ class SystemClock:
 
 
 # NTP steps and a slow real-time clock drift by seconds; a clock set back by hand or by a flat RTC battery after a
-# power cut is out by hours or days. Between the two: a few minutes.
+# power cut is out by hours or days. Between the two: a few minutes. The doctor's clock check uses the same.
 CLOCK_SLACK = timedelta(minutes=5)
 
 
 def behind_journal(now: datetime, latest: datetime | None) -> str | None:
-    """Why money may not move because the clock is earlier than the journal's newest transaction, or None.
+    """Why money may not move because the clock is earlier than the journal's newest entry, or None.
 
     Dates that run backwards break the day's look-ups, settlement cut-offs and the acquirer's own checks."""
     if latest is None or now >= latest - CLOCK_SLACK:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.services.clock import behind_journal
 from app.services.context import Context
 from app.services.errors import PosError
+from app.services.health.system import newest_entry
 from app.services.recovery import Recovery
 from app.services.shift import Shift
 
@@ -31,7 +32,7 @@ class Gate:
     def clock_in_step(self) -> None:
         """The clock is not behind the journal: every money-moving step passes here, so none writes a date
         earlier than one already written."""
-        behind = behind_journal(self.ctx.clock.now(), self.ctx.journal.txns.latest_created_at())
+        behind = behind_journal(self.ctx.clock.now(), newest_entry(self.ctx.journal.store))
         if behind is not None:
             raise PosError(behind)
 
