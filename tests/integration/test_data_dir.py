@@ -148,3 +148,16 @@ def test_everything_a_day_writes_is_the_owners_only_whatever_the_umask(tmp_path)
     assert {"journal.sqlite", "pos.log", "000001-merchant.png", "slips"} <= names
     modes = {str(p.relative_to(sim.data_dir)): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
     assert modes == {name: "0o700" if (sim.data_dir / name).is_dir() else "0o600" for name in modes}
+
+
+def test_a_log_that_cannot_be_opened_is_one_line_naming_it(sim):
+    pos_json(sim.config, "sale", "10.00")
+    log = _data_dir(sim) / "pos.log"
+    log.unlink()
+    log.mkdir()  # something in the way where the log goes
+    (log / "keep").write_text("")
+    before = unchanged(sim)
+    done = pos(sim.config, "sale", "5.00")
+    assert done.returncode == 1
+    assert one_line(done).startswith(f"pos: log file {log} cannot be written (Is a directory)")
+    assert unchanged(sim) == before
