@@ -10,6 +10,8 @@ APT_PACKAGES += shellcheck systemd
 APT_PACKAGES += tshark
 # The QR tests: zbarimg reads back the codes the terminal draws, independently of our own code.
 APT_PACKAGES += zbar-tools
+# The clock tests (tests/integration/test_clock.py) move the `pos` process's clock with libfaketime.
+APT_PACKAGES += faketime
 
 .PHONY: setup system-packages run test lint typecheck unit bench screens clean
 

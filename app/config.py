@@ -21,12 +21,13 @@ from app.devices.printing.profile import DEFAULT_PROFILE, PROFILES, PrinterProfi
 from app.domain.cards import CardBrand, Funding
 from app.domain.money import AmountError, Currency, Money, currency
 from app.emv.config import DEFAULT_AIDS, AidConfig
+from app.errors import UserFacingError
 from app.host.client import AcquirerSettings, Identity
 from app.host.protocol import MERCHANT_ID, TERMINAL_ID
 from app.sim.card_profiles import CARD_PROFILES
 
 
-class ConfigError(ValueError):
+class ConfigError(UserFacingError, ValueError):
     """A configuration that cannot be used. str() is the one line to show."""
 
 

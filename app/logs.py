@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from app.errors import UserFacingError
 from app.system.journald import JournalFormatter, stderr_is_journal
 
 _PAN = re.compile(r"(?<!\d)(\d{6})(\d{3,9})(\d{4})(?!\d)")
@@ -29,18 +31,44 @@ class PanMaskingFilter(logging.Filter):
         return True
 
 
+class LogFileError(UserFacingError):
+    """The configured log file cannot be written."""
+
+
+class _PrivateRotatingFileHandler(RotatingFileHandler):
+    """Card numbers are masked, but operators and amounts are still the shop's business: each file it opens
+    (the first, and the new one after every rotation) is the owner's only, whatever the process umask."""
+
+    def _open(self):  # type: ignore[no-untyped-def]  # typeshed leaves the stream type to the subclass
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # a log left 0644 by an older version is tightened too
+        finally:
+            os.close(fd)
+        return super()._open()
+
+
+def _log_handler(log_file: Path) -> RotatingFileHandler:
+    try:
+        log_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # A few megabytes of history is plenty for support; the journal, not the log, is the record.
+        return _PrivateRotatingFileHandler(log_file, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    except OSError as exc:
+        raise LogFileError(
+            f"log file {log_file} cannot be written ({exc.strerror}): make its directory writable "
+            "(mounted read-write), or set [terminal] data_dir to one that is"
+        ) from None
+
+
 def configure(level: str, log_file: Path | None, console_level: int = logging.WARNING) -> None:
+    # The file first: if it cannot be written, the logging set up so far stays as it was.
+    handlers: list[logging.Handler] = [] if log_file is None else [_log_handler(log_file)]
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = []
-    if log_file is not None:
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        # A few megabytes of history is plenty for support; the journal, not the log, is the record.
-        handlers.append(RotatingFileHandler(log_file, maxBytes=5 << 20, backupCount=3, encoding="utf-8"))
     console = logging.StreamHandler()
     console.setLevel(console_level)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -43,6 +43,14 @@ def _amount(text: str, settings: Settings) -> Money:
     return Money.parse(text, settings.terminal.currency)
 
 
+def _day(text: str) -> str:
+    """The journal keeps days as 2026-12-03; every spelling fromisoformat takes (20261203 too) means that day."""
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise PosError(f"--date must be a day like 2026-11-20 (got {text!r})") from None
+
+
 def _supervisor() -> str:
     return read_secret("POS_SUPERVISOR_PIN", "Supervisor password")
 
@@ -309,12 +317,8 @@ def cmd_journal(args: argparse.Namespace, out: Output, settings: Settings) -> in
             records = [t.get(args.trace)]
         else:
             amount = _amount(args.amount, settings) if args.amount else None
-            if args.date is not None:
-                try:
-                    date.fromisoformat(args.date)
-                except ValueError:
-                    raise PosError(f"--date must be a day like 2026-11-20 (got {args.date!r})") from None
-            records = t.find(batch=args.batch, local_date=args.date, amount=amount, limit=max(1, args.limit))
+            day = _day(args.date) if args.date is not None else None
+            records = t.find(batch=args.batch, local_date=day, amount=amount, limit=args.limit)
         cur = settings.terminal.currency
         text = [
             f"{r.trace:06d}  b{r.batch:06d}  {r.created_at[:19].replace('T', ' ')}Z  {r.kind.value:<12} "

@@ -21,20 +21,34 @@ class Output:
         else:
             print(text)
 
-    def error(self, message: str) -> None:
+    def error(self, message: str, prefix: bool = True) -> None:
         if self.as_json:
             print(json.dumps({"status": "error", "message": message}, ensure_ascii=False))
         else:
-            print(f"pos: {message}", file=sys.stderr)
+            print(f"pos: {message}" if prefix else message, file=sys.stderr)
+
+
+NOT_DIGITS = "a PIN is digits only (so is the supervisor password): nothing was changed"
 
 
 def read_secret(env_name: str, prompt: str) -> str:
-    """From the environment (tests), from standard input when it is not a terminal, else typed unseen."""
-    value = os.environ.get(env_name)
+    """From the environment (tests), from standard input when it is not a terminal, else typed unseen.
+
+    Every PIN and password here is digits; anything else (bytes that are not even text included) is refused
+    before it reaches a hash that would choke on it."""
+    value = _secret(env_name, prompt)
+    if not value.isascii() or not (value.isdigit() or value == ""):
+        raise PosError(NOT_DIGITS)
+    return value
+
+
+def _secret(env_name: str, prompt: str) -> str:
+    value = os.environ.get(env_name)  # undecodable bytes arrive as lone surrogates, which isascii() refuses
     if value is not None:
         return value
     if not sys.stdin.isatty():
-        line = sys.stdin.readline()
+        # The raw bytes: the text layer would raise UnicodeDecodeError on a byte that is not UTF-8.
+        line = sys.stdin.buffer.readline().decode("utf-8", errors="surrogateescape")
         if not line:
             raise PosError(f"{prompt.lower()} expected on standard input (or in {env_name})")
         return line.rstrip("\r\n")

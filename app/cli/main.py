@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -11,27 +12,38 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
-from app import logs
+from app import datadir, logs
 from app.cli import commands
 from app.cli.io import Output
-from app.config import ConfigError, Settings, load_settings
-from app.domain.money import AmountError
-from app.journal.store import JournalError
-from app.services.errors import PosError
+from app.config import Settings, load_settings
+from app.errors import UserFacingError
 from app.services.health import UNREADABLE, is_damage
-from app.sim.issuers import IssuerKeysError
 
 log = logging.getLogger("app.cli")
 
 
+class UsageError(Exception):
+    """The command line itself is wrong: reported like any other error (JSON too), with exit status 2."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+        raise UsageError(f"{self.prog}: {message} (see: {self.prog} --help)")
 
 
 def _trace(text: str) -> int:
     if not re.fullmatch(r"[0-9]{1,9}", text) or int(text) == 0:
         raise argparse.ArgumentTypeError(f"not a voucher (trace) number: {text!r}")
+    return int(text)
+
+
+# Beyond a day's worth of look-ups a listing is no longer a look-up; SQLite's LIMIT is a 64-bit integer.
+MAX_LIMIT = 10_000
+
+
+def _limit(text: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,9}", text) or not 1 <= int(text) <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_LIMIT} (got {text!r})")
     return int(text)
 
 
@@ -92,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--date", metavar="YYYY-MM-DD")
     journal.add_argument("--amount")
     journal.add_argument("--batch", type=_trace)
-    journal.add_argument("--limit", type=int, default=20)
+    journal.add_argument("--limit", type=_limit, default=20)
     journal.add_argument("--detail", action="store_true", help="the batch's detail list (明细) as a slip")
     slip_files(journal)
     reprint = sub.add_parser("reprint", help="重打印: last slip or by voucher number")
@@ -134,8 +146,20 @@ def _settings(config: Path | None) -> Iterator[Settings]:
         yield settings
 
 
+# Journal, log, slips, keys, settle requests: everything the terminal writes is the shop's and no one else's.
+# Set once for the whole process, so a file created by any part (SQLite's -wal and -shm too) is born private.
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        # --json is a top-level option: before the command word, where a script puts it.
+        Output("--json" in argv).error(str(exc), prefix=False)
+        return 2
     out = Output(args.json)
     logs.configure("WARNING", None, console_level=logging.CRITICAL)  # until the configuration names a log file
     handler: Callable[..., int] = commands.HANDLERS[args.command]
@@ -143,9 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in commands.NO_TERMINAL:
             return handler(args, out)
         with _settings(args.config) as settings:
+            datadir.prepare(settings)
             logs.configure(settings.log_level, settings.log_path, console_level=logging.CRITICAL)
             return handler(args, out, settings)
-    except (PosError, ConfigError, JournalError, IssuerKeysError, AmountError) as exc:
+    except UserFacingError as exc:
         out.error(str(exc))
         return 1
     except KeyboardInterrupt:

@@ -14,9 +14,10 @@ from typing import Protocol
 from app.domain.cards import CardBrand, Cvm, EntryMode, Funding, mask_pan
 from app.domain.money import Money
 from app.domain.transaction import TxnKind
+from app.errors import UserFacingError
 
 
-class CardError(Exception):
+class CardError(UserFacingError):
     """The card could not be used. The message is for the cashier; it never contains card data."""
 
 

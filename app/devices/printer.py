@@ -9,9 +9,10 @@ from typing import Protocol
 
 from app.devices.printing.layout import display_width, wrap
 from app.domain.receipt import Align, Pair, Qr, Receipt, Rule, SignatureBox, Text
+from app.errors import UserFacingError
 
 
-class PrinterError(Exception):
+class PrinterError(UserFacingError):
     """The slip did not print (paper out, cover open, offline). The message is for the cashier."""
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from app.errors import UserFacingError
 
-class AmountError(ValueError):
+
+class AmountError(UserFacingError, ValueError):
     """An amount a person typed or a message carried that cannot be money."""
 
 

@@ -9,6 +9,8 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.errors import UserFacingError
+
 
 class Role(StrEnum):
     OPERATOR = "operator"  # 操作员: takes sales
@@ -23,7 +25,7 @@ DEMO_OPERATOR = ("01", "0000")
 DEMO_SUPERVISOR = (SUPERVISOR_ID, "123456")
 
 
-class CredentialError(ValueError):
+class CredentialError(UserFacingError, ValueError):
     """A PIN, password or operator number that cannot be accepted."""
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from app.errors import UserFacingError
+
 TEST_KEYS = Path(__file__).with_name("capk_test.toml")
 
 
-class CapkFileError(ValueError):
+class CapkFileError(UserFacingError, ValueError):
     """A CA key file that cannot be used; the message names the file and the entry."""
 
 

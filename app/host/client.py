@@ -18,6 +18,7 @@ import requests
 import urllib3
 
 from app.domain.responses import APPROVED
+from app.errors import UserFacingError
 from app.host.keys import (
     KeyBlock,
     KeyExchangeError,
@@ -40,7 +41,7 @@ from app.host.protocol import (
 log = logging.getLogger(__name__)
 
 
-class HostError(Exception):
+class HostError(UserFacingError):
     """No valid answer from the acquirer. The message is for the cashier and names no card data."""
 
 

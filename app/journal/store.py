@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -11,10 +12,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from app.errors import UserFacingError
 from app.journal.migrations import LATEST_VERSION, MIGRATIONS
 
 
-class JournalError(Exception):
+class JournalError(UserFacingError):
     """The journal cannot be trusted or used: corrupt, written by a newer version, or not writable."""
 
 
@@ -59,7 +61,8 @@ class Store:
         self._lock = threading.RLock()
         self._depth = 0
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _refuse_read_only(path)
             new = not path.exists()
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
             if new:
@@ -71,6 +74,7 @@ class Store:
             self.conn.execute("PRAGMA synchronous=FULL")
             self.conn.execute("PRAGMA busy_timeout=10000")
             self._migrate()
+            self._require_tables()
         except sqlite3.DatabaseError as exc:
             # Opening writes (the WAL index): on a full disk SQLite says "disk I/O error", which sends people
             # looking for a broken card reader or SD card instead of at the space.
@@ -97,6 +101,17 @@ class Store:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
+
+    def _require_tables(self) -> None:
+        """A table gone from a journal whose version says it has it: the file was tampered with or damaged.
+        Refused at the door, rather than as "no such table" in the middle of a sale."""
+        rows = self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        missing = sorted(_schema_tables() - {str(row[0]) for row in rows})
+        if missing:
+            raise JournalError(
+                f"journal {self.path} is damaged (its table {', '.join(missing)} is gone): restore journal.sqlite "
+                "from its backup, or call support; see pos doctor"
+            )
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -153,3 +168,26 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self.conn.close()
+
+
+def _refuse_read_only(path: Path) -> None:
+    """SQLite opens a file it cannot write read-only without a word, and fails later at the first sale."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists() and not os.access(part, os.R_OK | os.W_OK):
+            raise JournalError(
+                f"journal file {part} cannot be written (read-only): mount it read-write or restore its "
+                "permissions (owner read and write), then start again"
+            )
+
+
+@functools.cache
+def _schema_tables() -> frozenset[str]:
+    """The tables the migrations make, learnt by running them on an empty database in memory."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        for _step, script in MIGRATIONS:
+            conn.executescript(script)
+        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return frozenset(str(row[0]) for row in rows)
+    finally:
+        conn.close()

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.emv.cryptograms import SUPPORTED_CVNS
+from app.errors import UserFacingError
 from app.sim.card_profiles import CARD_PROFILES
 
 DEFAULT_BALANCE_MINOR = 1_000_000
 EMULATED_CARD_KEYS = Path(__file__).parent / "emulator" / "issuer-keys.toml"
 
 
-class IssuerKeysError(ValueError):
+class IssuerKeysError(UserFacingError, ValueError):
     """An issuer keys file that cannot be used; the message names the entry and the key."""
 
 

@@ -15,11 +15,7 @@ from typing import Any, TypeVar
 
 from kivy.clock import Clock
 
-from app.config import ConfigError
-from app.devices.card import CardError
-from app.devices.printer import PrinterError
-from app.journal.store import JournalError
-from app.services.errors import PosError
+from app.errors import UserFacingError
 from app.services.health import UNREADABLE, is_damage
 from app.services.terminal import Terminal
 
@@ -28,7 +24,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[Terminal], Any]
 # Errors whose message is written for the person at the counter: shown as they are.
-SPOKEN = (PosError, CardError, PrinterError, ConfigError, JournalError)
+SPOKEN = UserFacingError
 
 
 def on_ui(fn: Callable[..., Any], *args: Any) -> None:

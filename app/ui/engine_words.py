@@ -21,6 +21,12 @@ _LINES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Settling batch (?P<batch>\d+) after the batch upload", "engine_settling_after_upload"),
         (r"Settling batch (?P<batch>\d+)", "engine_settling"),
         (r"Uploading (?P<count>\d+) transactions of batch (?P<batch>\d+)", "engine_uploading"),
+        # A refusal, not progress: shown on the result screen when a sale is refused for the clock.
+        (
+            r"the clock says (?P<now>[\d-]+ [\d:]+) UTC, earlier than the journal's last transaction at "
+            r"(?P<latest>[\d-]+ [\d:]+) UTC",
+            "engine_clock_behind",
+        ),
     )
 )
 
@@ -62,6 +68,12 @@ i18n.add(
         "engine_uploading": (
             "Uploading {count} transactions of batch {batch}…",
             "正在上送批次 {batch} 的 {count} 笔交易…",
+        ),
+        "engine_clock_behind": (
+            "The clock says {now} UTC, earlier than the last transaction at {latest} UTC. Set the date and time "
+            "right: no sales, refunds or settlement until then.",
+            "终端时钟为 {now} UTC，早于最后一笔交易的时间 {latest} UTC。"
+            "请先校正日期和时间，校正前不能消费、退货或结算。",
         ),
     }
 )

@@ -1,3 +1,4 @@
+import os
 import sqlite3
 import stat
 from datetime import UTC, datetime
@@ -106,3 +107,27 @@ def test_a_version_1_journal_is_upgraded_in_place_with_its_data(tmp_path):
     assert j.meta.get("x") == "y"
     assert j.txns.record_intent(intent("n" * 32)).trace == 2
     j.close()
+
+
+def test_the_write_ahead_files_are_private_too_whatever_the_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        j = Journal(tmp_path / "journal.sqlite")
+        try:
+            j.txns.record_intent(intent("wal-mode"))
+            parts = [tmp_path / f"journal.sqlite{suffix}" for suffix in ("", "-wal", "-shm")]
+            assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in parts} == {p.name: 0o600 for p in parts}
+        finally:
+            j.close()
+    finally:
+        os.umask(previous)
+
+
+def test_a_journal_missing_a_table_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "journal.sqlite"
+    Journal(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE audit")
+    db.close()
+    with pytest.raises(JournalError, match=r"damaged \(its table audit is gone\): restore journal.sqlite"):
+        Journal(path)

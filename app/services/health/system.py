@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.journal.store import Store
+from app.services.clock import CLOCK_SLACK
 from app.services.health.check import Check, failed, passed
 
 # This version was built in 2026; a clock before that was never set (a Pi without a real-time clock and without
 # network time starts at the last time fake-hwclock saved, or at 1970).
 EARLIEST = datetime(2026, 1, 1, tzinfo=UTC)
-# A network time correction steps the clock back by a second or two; a Pi that lost its time is hours off.
-CLOCK_SLACK = timedelta(minutes=1)
 
 # The newest moment the journal knows of; each is served by an index (max of an indexed column).
 _NEWEST = (

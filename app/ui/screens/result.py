@@ -16,7 +16,7 @@ from app.domain.money import Money, currency
 from app.domain.responses import meaning
 from app.domain.transaction import TxnState
 from app.services.results import Status, TxnResult
-from app.ui import i18n, theme
+from app.ui import engine_words, i18n, theme
 from app.ui.screens.base import PosScreen
 
 OUTCOME_OF_STATUS = {
@@ -107,7 +107,7 @@ class ResultScreen(PosScreen):
             return i18n.tr("result_cancelled_detail", lang)
         if r is None:
             advice = i18n.tr("result_check_history", lang) if self._sent else ""
-            return f"{self._error}\n{advice}".strip()
+            return f"{engine_words.words(self._error, lang)}\n{advice}".strip()
         record = r.record
         if self.outcome == "declined" and record is not None:
             if record.response_code is None:
