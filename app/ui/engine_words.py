@@ -27,6 +27,7 @@ _LINES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"(?P<latest>[\d-]+ [\d:]+) UTC",
             "engine_clock_behind",
         ),
+        (r"the journal cannot be written: disk full", "engine_disk_full"),
     )
 )
 
@@ -74,6 +75,10 @@ i18n.add(
             "right: no sales, refunds or settlement until then.",
             "终端时钟为 {now} UTC，早于最后一笔交易的时间 {latest} UTC。"
             "请先校正日期和时间，校正前不能消费、退货或结算。",
+        ),
+        "engine_disk_full": (
+            "The journal cannot be written: the disk is full. No sale is possible until space is freed.",
+            "交易记录无法写入：存储已满。释放空间前不能交易。",
         ),
     }
 )

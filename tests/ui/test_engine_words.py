@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.journal.store import NO_SALE
 from app.ui import engine_words
 
 SERVICES = Path(__file__).resolve().parents[2] / "app" / "services"
@@ -64,3 +65,10 @@ def test_numbers_carry_into_the_words_and_unknown_lines_are_shown_as_they_are() 
     assert engine_words.words("Something new", "zh") == "Something new"
     assert engine_words.is_sending("Waiting for the acquirer")
     assert not engine_words.is_sending("Sending reversal for voucher 000042")
+
+
+def test_the_full_disk_refusal_has_words_in_both_languages() -> None:
+    # The exact line the gate raises (tests/integration/test_outcome_window.py checks the engine says it).
+    refusal = f"the journal cannot be written: disk full — {NO_SALE}"
+    assert engine_words.words(refusal, "zh") == "交易记录无法写入：存储已满。释放空间前不能交易。"
+    assert engine_words.words(refusal, "en").startswith("The journal cannot be written: the disk is full.")
