@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.journal.migrations import LATEST_VERSION, MIGRATIONS
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """SQLite's own verdict that the file is damaged, as opposed to busy, locked or full."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.DatabaseError) and (name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB")
 
 
 class JournalError(Exception):
@@ -24,6 +30,8 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        # Told of every corruption error a read or a write meets: the terminal stops money moving from then on.
+        self.on_damage: Callable[[str], None] | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             new = not path.exists()
@@ -75,7 +83,8 @@ class Store:
             self._depth = 1
             try:
                 yield self.conn
-            except BaseException:
+            except BaseException as exc:
+                self._heard(exc)
                 self.conn.execute("ROLLBACK")
                 raise
             else:
@@ -85,12 +94,24 @@ class Store:
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._heard(exc)
+                raise
 
     def query_one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         with self._lock:
-            row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            try:
+                row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            except sqlite3.DatabaseError as exc:
+                self._heard(exc)
+                raise
             return row
+
+    def _heard(self, exc: BaseException) -> None:
+        if self.on_damage is not None and is_corruption(exc):
+            self.on_damage(str(exc))
 
     def pragma(self, name: str) -> Any:
         return self.query_one(f"PRAGMA {name}")[0]  # type: ignore[index]
