@@ -97,6 +97,7 @@ class Terminal:
         self._clean_close = CleanClose(ctx.journal.store.path)
         self._check_first = True  # money waits for the quick_check's verdict: unless the last stop was clean
         ctx.journal.store.on_damage = self._heard_damage
+        self.journal_check_started = threading.Event()  # this run's check is under way (or done)
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -320,6 +321,7 @@ class Terminal:
     def _start_journal_check(self) -> None:
         if self._journal_check is None:
             self._journal_check = StartupCheck(self.ctx.journal.store.path)
+            self.journal_check_started.set()
 
     def sales_blocked(self) -> str | None:
         """Why no money may move now, in one line, or None. After an unclean stop this waits for the journal
