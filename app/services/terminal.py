@@ -138,13 +138,18 @@ class Terminal:
         journal.meta.put("config_digests", json.dumps(digests, sort_keys=True))
 
     def close(self) -> None:
+        checked = False
         if self._journal_check is not None:
             self._journal_check.stop()
             self._damage = self._damage or self._journal_check.known_problem()
+            checked = self._journal_check.complete()
         self.ctx.host.close()
         self.ctx.journal.close()
         if self._lock is not None:
-            if self._damage is None:  # before the lock goes: nobody else can have written in between
+            # A clean close vouches for the file only if this run trusted it rightly: it started from a clean close,
+            # or its own check finished. A run after a crash that stops before its verdict leaves the next one to
+            # check first. Before the lock goes: nobody else can have written in between.
+            if self._damage is None and (checked or not self._check_first):
                 self._clean_close.record()
             self._lock.release()
 

@@ -38,8 +38,8 @@ def rot_in_place(journal: Path, victim: str = VICTIM) -> None:
 def rotted_after_a_clean_stop(rig: Rig) -> Iterator[Terminal]:
     t = rig.terminal()
     t.sign_in("01", "0000")
-    assert t.sale(rig.money("12.00"), rig.card()).record is not None
-    t.close()  # a clean stop: it vouches for the file it leaves
+    assert t.sale(rig.money("12.00"), rig.card()).record is not None  # after the first start's check, waited for
+    t.close()  # a clean stop after a finished check: it vouches for the file it leaves
     rot_in_place(rig.settings.journal_path)
     started = rig.terminal()
     yield started
@@ -78,7 +78,6 @@ def test_after_a_crash_the_first_sale_waits_for_the_full_check(rig: Rig) -> None
     config = rig.home.terminal_config
     code, report = pos_json(config, "signin", "--operator", "01", env={"POS_PIN": "0000"})
     assert code == 0, report
-    assert rig.settings.journal_path.with_name("journal.sqlite.clean").exists(), "the sign-in stopped cleanly"
     done = pos(config, "sale", "12.34", env={"KIOSKPOS_CRASH_AT": "after_response"})
     assert done.returncode == -signal.SIGKILL, done.stderr
     with sqlite3.connect(rig.settings.journal_path) as db:  # what the next start finds: the WAL folded in
@@ -94,9 +93,10 @@ def test_after_a_crash_the_first_sale_waits_for_the_full_check(rig: Rig) -> None
 
 def test_a_file_changed_since_the_clean_stop_is_checked_first(rig: Rig) -> None:
     t = rig.terminal()
-    t.sign_in("01", "0000")
+    assert t.status().sales_blocked is None  # the first start's own check, waited for: its close vouches
     t.close()
     journal = rig.settings.journal_path
+    assert journal.with_name(journal.name + ".clean").exists()
     rot_in_place(journal)
     os.utime(journal)  # now the change shows: not the file the last run closed
     t = rig.terminal()

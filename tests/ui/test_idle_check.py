@@ -15,6 +15,7 @@ CEILING_S = 60.0  # a limit for a slow CI machine; the check starts as soon as t
 def test_an_idle_engine_runs_the_journal_check(ui_rig: Rig) -> None:
     t = build_terminal(ui_rig.settings)
     t.sign_in("01", "0000")
+    assert t.status().sales_blocked is None  # waits for this first start's check: only then does a close vouch
     t.close()  # a clean stop
     rot_in_place(ui_rig.settings.journal_path)
     t = build_terminal(ui_rig.settings)

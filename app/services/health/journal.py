@@ -132,6 +132,7 @@ class StartupCheck:
         self._uri = path.resolve().as_uri() + "?mode=ro"  # read-only: the check may never write or checkpoint
         self._done = threading.Event()
         self._problem: str | None = None
+        self._complete = False  # the check ran to its end (or met damage): not cut short, not unable to run
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         self._stopped = False
@@ -142,6 +143,10 @@ class StartupCheck:
         """Waits for the verdict: None when the journal passed (or could not be checked), else the complaint."""
         self._done.wait()
         return self._problem
+
+    def complete(self) -> bool:
+        """The verdict is in and is a real one: the check was neither cut short nor unable to run."""
+        return self._done.is_set() and self._complete
 
     def known_problem(self) -> str | None:
         """The complaint if the verdict is in and it is one; never waits."""
@@ -161,9 +166,11 @@ class StartupCheck:
                     return
                 self._conn = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
             self._problem = _first_problem(self._conn.execute("PRAGMA quick_check(1)").fetchall())
+            self._complete = True
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 self._problem = str(exc)
+                self._complete = True
             elif not self._stopped:
                 # Not knowing is not damage: the self-test's full check on the live connection will say more.
                 log.warning("journal quick_check could not run: %s", exc)
