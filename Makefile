@@ -13,7 +13,7 @@ APT_PACKAGES += zbar-tools
 # The clock tests (tests/integration/test_clock.py) move the `pos` process's clock with libfaketime.
 APT_PACKAGES += faketime
 
-.PHONY: setup system-packages run test lint typecheck unit bench screens clean
+.PHONY: setup system-packages run test lint typecheck unit bench bench-quick screens clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -49,11 +49,19 @@ unit: setup
 test: lint typecheck
 	$(BIN)/pytest -q
 
+# Every figure in the README's benchmark section, in its order (engine, EMV kernel, slips, app).
 bench: setup
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.emv
 	$(BIN)/python -m bench.slips
 	$(BIN)/python -m bench.ui
+
+# A smoke run of every benchmark for CI: it must run to the end; its figures are not checked (and not for the README).
+bench-quick: setup
+	$(BIN)/python -m bench.engine --quick
+	$(BIN)/python -m bench.emv --repeats 2
+	$(BIN)/python -m bench.slips --runs 2
+	$(BIN)/python -m bench.ui --runs 1
 
 # A picture of every screen, both languages, both display sizes (one Kivy window per process: one run per size).
 screens: setup

@@ -7,13 +7,19 @@ import functools
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from app.errors import UserFacingError
 from app.journal.migrations import LATEST_VERSION, MIGRATIONS
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """SQLite's own verdict that the file is damaged, as opposed to busy, locked or full."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return isinstance(exc, sqlite3.DatabaseError) and (name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB")
 
 
 class JournalError(UserFacingError):
@@ -60,6 +66,8 @@ class Store:
         self.path = path
         self._lock = threading.RLock()
         self._depth = 0
+        # Told of every corruption error a read or a write meets: the terminal stops money moving from then on.
+        self.on_damage: Callable[[str], None] | None = None
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _refuse_read_only(path)
@@ -130,6 +138,7 @@ class Store:
                 yield self.conn
                 self.conn.execute("COMMIT")
             except sqlite3.OperationalError as exc:
+                self._heard(exc)
                 self._abandon()
                 why = _not_written(exc)
                 if why is None:
@@ -137,7 +146,8 @@ class Store:
                 # Callers must be able to tell "not written" from a bug: money code turns it into an unknown
                 # outcome, and a sale that has not started yet is refused in one line.
                 raise JournalWriteFailed(f"the journal cannot be written: {why}") from exc
-            except BaseException:
+            except BaseException as exc:
+                self._heard(exc)
                 self._abandon()
                 raise
             finally:
@@ -155,12 +165,24 @@ class Store:
 
     def query(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
-            return self.conn.execute(sql, params).fetchall()
+            try:
+                return self.conn.execute(sql, params).fetchall()
+            except sqlite3.DatabaseError as exc:
+                self._heard(exc)
+                raise
 
     def query_one(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> sqlite3.Row | None:
         with self._lock:
-            row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            try:
+                row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            except sqlite3.DatabaseError as exc:
+                self._heard(exc)
+                raise
             return row
+
+    def _heard(self, exc: BaseException) -> None:
+        if self.on_damage is not None and is_corruption(exc):
+            self.on_damage(str(exc))
 
     def pragma(self, name: str) -> Any:
         return self.query_one(f"PRAGMA {name}")[0]  # type: ignore[index]

@@ -27,7 +27,7 @@ from app.services.context import CardInput, Context
 from app.services.errors import PosError
 from app.services.gate import Gate
 from app.services.health import Check, Health, StartupCheck, in_use, software_version
-from app.services.health.journal import SALES_BLOCKED
+from app.services.health.journal import SALES_BLOCKED, CleanClose
 from app.services.lock import TerminalLock
 from app.services.online import OnlineTransaction, describe
 from app.services.payment import Payments
@@ -93,7 +93,11 @@ class Terminal:
         self.adjustments = Adjustments(ctx, self.gate, self.shift, self.online, self.payments)
         self.settlement = Settlement(ctx, self.gate, self.recovery)
         self._journal_check: StartupCheck | None = None
-        self._damage: str | None = None  # what a journal check found wrong with the file
+        self._damage: str | None = None  # what a journal check, or a read that failed, found wrong with the file
+        self._clean_close = CleanClose(ctx.journal.store.path)
+        self._check_first = True  # money waits for the quick_check's verdict: unless the last stop was clean
+        ctx.journal.store.on_damage = self._heard_damage
+        self.journal_check_started = threading.Event()  # this run's check is under way (or done)
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
@@ -102,8 +106,12 @@ class Terminal:
         owns the terminal) anything a crash left in flight is resolved. Reads no more than a few index rows.
 
         The journal's quick_check runs beside it (health/journal.py says why): the status returned here does not
-        wait for its verdict; status() and everything that moves money do."""
-        self._start_journal_check()
+        wait for its verdict. After an unclean stop, status() and everything that moves money do; after a clean
+        one, the check waits for an idle moment (at_idle) or a settlement."""
+        if self._lock is not None:  # only the owner's own clean close vouches for the file
+            self._check_first = not self._clean_close.take()
+        if self._check_first:
+            self._start_journal_check()
         if self._lock is not None:  # only the process that owns the terminal writes at start
             self._note_configuration()
             if self.ctx.settings.seed_demo_accounts:
@@ -130,12 +138,24 @@ class Terminal:
         journal.meta.put("config_digests", json.dumps(digests, sort_keys=True))
 
     def close(self) -> None:
+        checked = False
         if self._journal_check is not None:
             self._journal_check.stop()
+            self._damage = self._damage or self._journal_check.known_problem()
+            checked = self._journal_check.complete()
         self.ctx.host.close()
         self.ctx.journal.close()
         if self._lock is not None:
+            # A clean close vouches for the file only if this run trusted it rightly: it started from a clean close,
+            # or its own check finished. A run after a crash that stops before its verdict leaves the next one to
+            # check first. Before the lock goes: nobody else can have written in between.
+            if self._damage is None and (checked or not self._check_first):
+                self._clean_close.record()
             self._lock.release()
+
+    def at_idle(self) -> None:
+        """Nothing is happening at the counter: a good moment for the journal's check, if it has not run yet."""
+        self._start_journal_check()
 
     def status(self) -> TerminalStatus:
         return self._status(self.sales_blocked())
@@ -200,7 +220,7 @@ class Terminal:
         return self.adjustments.preauth_void(trace, supervisor_password)
 
     def settle(self) -> SettlementResult:
-        self._open_for_business()
+        self._open_for_business(checked=True)
         return self.settlement.settle()
 
     def recover(self) -> tuple[list[TxnRecord], SettlementResult | None]:
@@ -210,7 +230,8 @@ class Terminal:
         waiting = self.recovery.resolve_all()
         settled = None
         if not waiting and self.ctx.journal.settlements.unfinished() is not None:
-            self._open_for_business()  # reversals protect the customer; a settlement waits for a sound journal
+            # Reversals protect the customer; a settlement waits for a journal checked sound.
+            self._open_for_business(checked=True)
             settled = self.settlement.settle()
         return waiting, settled
 
@@ -305,18 +326,35 @@ class Terminal:
     def _start_journal_check(self) -> None:
         if self._journal_check is None:
             self._journal_check = StartupCheck(self.ctx.journal.store.path)
+            self.journal_check_started.set()
 
     def sales_blocked(self) -> str | None:
-        """Why no money may move now, in one line, or None. Waits for the start-up journal check's verdict."""
+        """Why no money may move now, in one line, or None. After an unclean stop this waits for the journal
+        check's verdict; after a clean one it takes what is known now (a verdict, or a read that met damage)."""
         if self._damage is None:
-            self._start_journal_check()
-            assert self._journal_check is not None
-            self._damage = self._journal_check.problem()
+            if self._check_first:
+                self._damage = self.journal_verdict()
+            elif self._journal_check is not None:
+                self._damage = self._journal_check.known_problem()
         return SALES_BLOCKED if self._damage is not None else None
 
-    def _open_for_business(self) -> None:
+    def journal_verdict(self) -> str | None:
+        """Waits for the journal check, starting it if it has not run: its complaint, or None."""
+        self._start_journal_check()
+        assert self._journal_check is not None
+        return self._journal_check.problem()
+
+    def _heard_damage(self, problem: str) -> None:
+        if self._damage is None:
+            log.error("journal damage met while reading: %s; sales are disabled", problem)
+            self._damage = problem
+
+    def _open_for_business(self, checked: bool = False) -> None:
         """Sales, voids, refunds, completions and settlement write money into the journal: not into a damaged one.
-        Look-ups and reprints stay available for whatever can still be read."""
+        Look-ups and reprints stay available for whatever can still be read. `checked`: wait for the journal
+        check's verdict whatever the last stop was (a settlement reports the day from the journal)."""
+        if checked and self._damage is None:
+            self._damage = self.journal_verdict()
         blocked = self.sales_blocked()
         if blocked is not None:
             raise PosError(blocked)

@@ -9,6 +9,8 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -27,6 +29,7 @@ class _Server(ThreadingHTTPServer):
     acquirer: Acquirer
     tls: ssl.SSLContext
     late_seconds: float
+    answering: threading.Event  # cleared while a test holds the answers back (AcquirerServer.holding_answers)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client without a valid certificate fails its handshake here: worth a log line, not a traceback.
@@ -64,6 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         raw = self.rfile.read(length)
         reply = self.server.acquirer.handle(self.path, raw, _peer_name(self.request))
+        self.server.answering.wait()  # decided and recorded, like an acquirer whose answer is slow to come back
         if reply.delivery is Delivery.LOST:
             log.info("magic amount: dropping the answer to %s", self.path)
             self.close_connection = True
@@ -108,6 +112,8 @@ class AcquirerServer:
         self._server.acquirer = acquirer
         self._server.tls = tls
         self._server.late_seconds = late_seconds
+        self._server.answering = threading.Event()
+        self._server.answering.set()
         self._thread: threading.Thread | None = None
 
     @property
@@ -121,6 +127,16 @@ class AcquirerServer:
     @property
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
+
+    @contextmanager
+    def holding_answers(self) -> Iterator[None]:
+        """Every answer waits until the block ends: a terminal can be looked at while it waits for the acquirer,
+        for as long as that takes, without betting on how long a late answer is late."""
+        self._server.answering.clear()
+        try:
+            yield
+        finally:
+            self._server.answering.set()
 
     def start(self) -> AcquirerServer:
         self._thread = threading.Thread(target=self._server.serve_forever, name="acquirer-sim", daemon=True)

@@ -25,6 +25,7 @@ T = TypeVar("T")
 Job = Callable[[Terminal], Any]
 # Errors whose message is written for the person at the counter: shown as they are.
 SPOKEN = UserFacingError
+IDLE_S = 20.0  # no job for this long: the counter is quiet, and the terminal may do its own checks
 
 
 def on_ui(fn: Callable[..., Any], *args: Any) -> None:
@@ -32,8 +33,9 @@ def on_ui(fn: Callable[..., Any], *args: Any) -> None:
 
 
 class Bridge:
-    def __init__(self, make_terminal: Callable[[], Terminal]) -> None:
+    def __init__(self, make_terminal: Callable[[], Terminal], idle_s: float = IDLE_S) -> None:
         self._make_terminal = make_terminal
+        self._idle_s = idle_s
         self._jobs: queue.Queue[tuple[Job, Callable[[Any], None], Callable[[str], None]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
         self._busy = threading.Event()
@@ -66,7 +68,11 @@ class Bridge:
             self._fail_all(str(exc))
             return
         while True:
-            item = self._jobs.get()
+            try:
+                item = self._jobs.get(timeout=self._idle_s)
+            except queue.Empty:
+                terminal.at_idle()
+                continue
             if item is None:
                 break
             job, done, failed = item

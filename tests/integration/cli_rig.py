@@ -92,7 +92,8 @@ def pos_json(config: Path | None, *args: str, **kw: Any) -> tuple[int, dict[str,
     return done.returncode, json.loads(lines[0])
 
 
-def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+def wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    """Polls until `predicate()` holds; `timeout` is a ceiling for a slow CI machine, never what a test measures."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

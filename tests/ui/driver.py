@@ -150,7 +150,7 @@ class Driver:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._shot = path
         Window.canvas.ask_update()
-        self.wait_for(lambda: self._shot is None, f"screenshot {path.name}", 5)
+        self.wait_for(lambda: self._shot is None, f"screenshot {path.name}")
         return path
 
     def _on_flip(self, window: Any) -> None:

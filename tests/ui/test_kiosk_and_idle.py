@@ -40,13 +40,24 @@ def test_outside_kiosk_mode_the_window_can_be_closed(ui_rig: Rig) -> None:
         ui.close()
 
 
+# Times far longer than the test takes, so that nothing dims or locks unless the test says the time has passed:
+# the app's idle tick compares its clock with the last touch, and idle_for() moves that touch back.
+DIM_S, LOCK_S = 600, 1800
+
+
+def idle_for(ui: Driver, seconds: float) -> None:
+    ui.app._last_touch -= seconds
+
+
 def test_idle_dims_a_touch_only_wakes_and_a_longer_idle_signs_out(ui_rig: Rig, tmp_path: Path) -> None:
     backlight = tmp_path / "brightness"
     backlight.write_text("255")
-    ui = Driver(ui_settings(ui_rig, language="en", dim_after_s=1, lock_after_s=4, backlight=backlight))
+    ui = Driver(ui_settings(ui_rig, language="en", dim_after_s=DIM_S, lock_after_s=LOCK_S, backlight=backlight))
     try:
         sign_in(ui)
         ui.wait_screen("home")
+        assert not ui.app.dimmed
+        idle_for(ui, DIM_S)
         ui.wait_for(lambda: ui.app.dimmed, "the screen dimmed")
         assert backlight.read_text() == "20"
 
@@ -54,6 +65,7 @@ def test_idle_dims_a_touch_only_wakes_and_a_longer_idle_signs_out(ui_rig: Rig, t
         assert not ui.app.dimmed and backlight.read_text() == "255"
         assert ui.current == "home"
 
+        idle_for(ui, LOCK_S)
         ui.wait_screen("signin")  # nobody came back: the terminal signs the cashier out
         assert engine(ui, lambda t: t.status().operator) is None
     finally:

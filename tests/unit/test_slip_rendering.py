@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+import qrcode
 from escpos.printer import Dummy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -450,6 +451,21 @@ def test_qr_is_native_and_centred() -> None:
     first_qr = next(n for n, c in enumerate(commands) if c.kind == "qr")
     assert (commands[first_qr - 1].kind, commands[first_qr - 1].arg) == ("ESC a", 1)
     assert [c.arg for c in commands if c.kind == "qr"] == [65, 67, 69, 80, 81]  # model, size, EC, data, print
+
+
+def test_a_slip_computes_its_qr_code_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Choosing the QR code's mask is most of a slip picture's cost: the layout and the drawing share one code."""
+    made: list[object] = []
+    real_make = qrcode.QRCode.make
+
+    def counted(code: qrcode.QRCode, *args: object, **kwargs: object) -> None:
+        made.append(code)
+        real_make(code, *args, **kwargs)
+
+    monkeypatch.setattr(qrcode.QRCode, "make", counted)
+    picture = render_png(SLIPS["sale-customer"](), NATIVE_80)
+    assert len(made) == 1
+    assert picture.size[0] == NATIVE_80.dots
 
 
 # --- layout ----------------------------------------------------------------------------------------------------

@@ -38,13 +38,21 @@ class Row:
     size: int = 1
 
 
+QrMatrix = tuple[tuple[bool, ...], ...]  # dark (True) and light modules, rows top down, no quiet zone
+
+
 @dataclass(frozen=True)
 class QrRow:
-    """A QR code, centred: `modules` squares across, each `module_dots` dots wide."""
+    """A QR code, centred: `modules` squares across, each `module_dots` dots wide. The code is computed once, in
+    the layout, and drawn from `matrix`: finding the best mask is most of what a slip picture costs."""
 
     data: str
-    modules: int
+    matrix: QrMatrix
     module_dots: int
+
+    @property
+    def modules(self) -> int:
+        return len(self.matrix)
 
 
 Block = Row | QrRow
@@ -164,29 +172,22 @@ def _qr_blocks(qr: Qr, profile: PrinterProfile, measure: Measure, clean: Clean) 
     data = qr.data.encode("utf-8", "replace").decode("utf-8")
     if not data:
         return []
-    modules = qr_modules(data)
+    matrix = qr_matrix(data)
+    modules = len(matrix)
     module_dots = min(QR_MAX_MODULE_DOTS, profile.dots // (modules + 2 * QR_QUIET_MODULES)) if modules else 0
     if not module_dots:
         # More data than a QR code on this paper can hold: print what it says instead.
         return [Row(part) for part in wrap(clean(data), profile.columns, measure)]
     # A blank line above and below keeps the quiet zone white.
-    return [Row(), QrRow(data, modules, module_dots), Row()]
+    return [Row(), QrRow(data, matrix, module_dots), Row()]
 
 
-def qr_modules(data: str) -> int:
-    """Modules across the smallest QR code holding `data`, or 0 if none can."""
+def qr_matrix(data: str) -> QrMatrix:
+    """The smallest QR code holding `data`, or an empty matrix if none can."""
     code = qrcode.QRCode(error_correction=QR_ERROR_CORRECTION, border=0)
     try:
         code.add_data(data)
         code.make(fit=True)
     except (DataOverflowError, ValueError):
-        return 0
-    return int(code.modules_count)
-
-
-def qr_matrix(row: QrRow) -> list[list[bool]]:
-    """The dark (True) and light modules of the QR code, without its quiet zone."""
-    code = qrcode.QRCode(error_correction=QR_ERROR_CORRECTION, border=0)
-    code.add_data(row.data)
-    code.make(fit=True)
-    return [[bool(cell) for cell in line] for line in code.get_matrix()]
+        return ()
+    return tuple(tuple(bool(cell) for cell in line) for line in code.get_matrix())

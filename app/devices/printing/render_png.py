@@ -23,7 +23,6 @@ from app.devices.printing.layout import (
     display_width,
     layout,
     native_width,
-    qr_matrix,
 )
 from app.devices.printing.profile import Chinese, PrinterProfile
 from app.domain.receipt import Align, Receipt
@@ -127,7 +126,7 @@ def _draw_qr(block: QrRow, profile: PrinterProfile) -> Image.Image:
     image = Image.new("1", (profile.dots, side), PAPER)
     draw = ImageDraw.Draw(image)
     left = (profile.dots - side) // 2  # the printer centres it (ESC a 1)
-    for y, line in enumerate(qr_matrix(block)):
+    for y, line in enumerate(block.matrix):
         for x, dark in enumerate(line):
             if dark:
                 x0, y0 = left + x * block.module_dots, y * block.module_dots
